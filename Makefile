@@ -1,0 +1,46 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# rust-mdev: a VFIO mdev vendor driver in kernel Rust, on a patched 6.12.
+#
+#   make            build the patched kernel (cached) and the Rust module
+#   make check      run every test in a virtme-ng VM     (T=<test> for one)
+#   make run        boot, create an mdev, run a nested QEMU guest on it
+#   make kernel     only (re)build the cached patched kernel
+#   make deps       only install the dependencies
+#
+# KDIR=<tree> uses an already configured and built kernel tree instead and
+# skips the dependency and kernel steps.  Kbuild reads ./Kbuild, not this file.
+
+ifneq ($(KERNELRELEASE),)
+include $(src)/Kbuild
+else
+
+SHELL := /bin/bash
+export T
+
+.PHONY: all deps kernel module check run clippy fmt clean
+
+all: module
+
+deps:
+	@scripts/deps.sh
+
+kernel:
+	@scripts/prepare.sh kernel
+
+module:
+	@scripts/prepare.sh module
+
+check:
+	@scripts/check.sh
+
+run:
+	@scripts/run.sh
+
+clippy:
+	@scripts/prepare.sh module CLIPPY=1
+
+clean:
+	@scripts/prepare.sh clean
+
+endif

@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""Fold the per-test TAP files written inside the test VM into one TAP
+stream, add the kernel-log checks, and end with 'N passed, N failed,
+N skipped'.  Exit status 1 if anything failed.
+
+usage: summarize.py OUT_DIR EXPECTED_TESTS_FILE
+"""
+import re
+import sys
+from pathlib import Path
+
+# A report from any of these in the kernel log fails the run.
+SPLAT = re.compile(
+    r"WARNING:|BUG:|Oops|general protection fault|kernel BUG at|"
+    r"Call Trace:|UBSAN:|INFO: possible|INFO: task .* blocked|"
+    r"list_(add|del) corruption|refcount_t:|suspected memory leak|"
+    r"Kernel panic|segfault at"
+)
+
+out = Path(sys.argv[1])
+expected = [l.strip() for l in Path(sys.argv[2]).read_text().splitlines() if l.strip()]
+n = passed = failed = skipped = xfail = 0
+
+
+def result(ok, desc, directive=""):
+    global n, passed, failed, skipped, xfail
+    n += 1
+    d = directive.upper()
+    if ok and ("SKIP" in d or "XFAIL" in d):
+        skipped += 1
+        xfail += "XFAIL" in d or "KNOWN DIFFERENCE" in d
+    elif ok:
+        passed += 1
+    else:
+        failed += 1
+    print(f"{'ok' if ok else 'not ok'} {n} {desc}{' # ' + directive if directive else ''}")
+
+
+print("TAP version 13")
+for name in expected:
+    tap = out / "tap" / f"{name}.tap"
+    rcf = out / "tap" / f"{name}.rc"
+    if not tap.exists() or not rcf.exists():
+        result(False, f"{name}: did not run (the test VM stopped early?)")
+        continue
+    rc = int(rcf.read_text().strip() or "1")
+    secs = (out / "tap" / f"{name}.secs").read_text().strip()
+    print(f"# {name}: exit {rc}, {secs} s")
+    results = 0
+    nfail = 0
+    for line in tap.read_text(errors="replace").splitlines():
+        m = re.match(r"^(not ok|ok)\b\s*\d*\s*-?\s*(.*?)(?:\s+#\s*(.*))?$", line)
+        if m:
+            results += 1
+            ok = m.group(1) == "ok"
+            nfail += not ok
+            result(ok, f"{name}: {m.group(2)}", m.group(3) or "")
+        elif line.startswith("#") or line.startswith("TAP version") or re.match(r"^\d+\.\.\d+", line):
+            print(f"#   {line.lstrip('# ')}" if line.startswith("#") else f"#   {line}")
+        else:
+            print(f"#   {line}")
+    if results == 0:
+        result(False, f"{name}: produced no TAP results (exit {rc})")
+    elif rc not in (0, 4) and nfail == 0:
+        # 4 is KSFT_SKIP: the whole program skipped, with its reason above
+        result(False, f"{name}: exited with status {rc}")
+
+dmesg = out / "dmesg.txt"
+if (out / "no-vm").exists():
+    pass
+elif dmesg.exists():
+    bad = [l for l in dmesg.read_text(errors="replace").splitlines() if SPLAT.search(l)]
+    for l in bad[:40]:
+        print(f"#   {l}")
+    result(not bad, f"kernel log: no WARNING, BUG, Oops, KASAN, lockdep or leak report ({len(bad)} lines)")
+else:
+    result(False, "kernel log: not saved (the test VM stopped early?)")
+leaks = out / "kmemleak.txt"
+if (out / "no-vm").exists():
+    pass
+elif leaks.exists():
+    text = leaks.read_text(errors="replace")
+    for l in text.splitlines()[:40]:
+        print(f"#   {l}")
+    result(not text.strip(), "kmemleak: no unreferenced objects after the tests")
+else:
+    result(True, "kmemleak: no unreferenced objects after the tests", "SKIP kmemleak not available in this kernel")
+
+print(f"1..{n}")
+if xfail:
+    print(f"# {xfail} of the skipped are known differences of the C mtty sample")
+print(f"{passed} passed, {failed} failed, {skipped} skipped")
+sys.exit(1 if failed else 0)

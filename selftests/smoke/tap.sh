@@ -1,0 +1,25 @@
+# Minimal TAP producer for the shell smoke tests.  Sourced.
+# The kselftest harness's format: "ok N desc", "not ok N desc",
+# "ok N desc # SKIP reason", plan "1..N" printed at the end.
+_tap_n=0
+_tap_failed=0
+tap_ok()   { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n $*"; }
+tap_fail() { _tap_n=$((_tap_n + 1)); _tap_failed=1; echo "not ok $_tap_n $*"; }
+tap_skip() { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n $1 # SKIP $2"; }
+# tap_check DESC CMD...: ok if CMD succeeds
+tap_check() {
+	local d=$1; shift
+	if "$@"; then tap_ok "$d"; else tap_fail "$d"; fi
+}
+tap_diag() { sed 's/^/# /'; }
+tap_done() { echo "1..$_tap_n"; exit $_tap_failed; }
+
+# mdev helpers shared by the smoke tests
+mdev_types_dir() { echo "/sys/class/mdev_bus/$1/mdev_supported_types"; }
+mdev_create() {	# DRIVER TYPE_SUFFIX -> prints uuid
+	local uuid
+	uuid=$(cat /proc/sys/kernel/random/uuid)
+	echo "$uuid" > "$(mdev_types_dir "$1")/$1-$2/create" || return 1
+	echo "$uuid"
+}
+mdev_remove() { echo 1 > "/sys/bus/mdev/devices/$1/remove"; }
