@@ -1,0 +1,447 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Device model of the rust_mtty card: a PCI serial card with one or two
+//! 16550A UARTs whose transmitters are looped back to their receivers.
+//!
+//! C reference: `samples/vfio-mdev/mtty.c`.  This module is plain `core`
+//! Rust: no kernel calls, no allocation, no `unsafe`, no panic reachable
+//! from guest or user input.  It never signals anything itself: every
+//! operation that can raise an interrupt returns the VFIO IRQ index whose
+//! eventfd the caller must signal.  The caller serialises all calls (one
+//! lock around the [`Mtty`]) and may signal the eventfd under that lock.
+//! The same files build in the kernel crate (`mod model;` in
+//! `rust_mtty.rs`) and on the host (`model-tests/`, `cargo test`).
+//!
+//! # API (everything is `pub(crate)`)
+//!
+//! `pub(crate)`, not `pub`, because the kernel builds with
+//! `-Wunreachable_pub`.  The kernel crate also reports dead code: every item
+//! below is either used by the model itself or meant for the glue, and the
+//! host tests use all of them.
+//!
+//! - [`Ports`]: `One` or `Two`, the two mdev types; [`Ports::count`] gives
+//!   the number of ports an instance takes from the shared pool.
+//! - [`Mtty::new(ports)`](Mtty::new): a powered-on card.
+//!   [`Mtty::ports`] returns the variant it was created with.
+//! - [`Mtty::region_size(index)`](Mtty::region_size): `VFIO_DEVICE_GET_REGION_INFO`.
+//!   `index` is a VFIO-PCI region index (`VFIO_PCI_BAR0_REGION_INDEX` = 0
+//!   ... `VFIO_PCI_CONFIG_REGION_INDEX` = 7, `VFIO_PCI_VGA_REGION_INDEX` =
+//!   8).  `None` if `index >= VFIO_PCI_NUM_REGIONS` (9); otherwise the size:
+//!   `0x100` for config space, 8 for BAR0 (and BAR1 of a two-port card), 0
+//!   for every region the card does not have.  Every region of non-zero
+//!   size is readable and writable.
+//! - [`Mtty::read(index, offset, buf)`](Mtty::read) and
+//!   [`Mtty::write(index, offset, data)`](Mtty::write): one access of
+//!   `buf.len()` bytes at `offset` inside region `index`.  The length must
+//!   be 1, 2 or 4 and `offset` a multiple of it; the access must lie inside
+//!   a region of non-zero size.  Otherwise the call changes nothing and
+//!   returns an [`AccessError`] (the glue returns `-EINVAL`).  Data is
+//!   little-endian, as VFIO presents it.  `Ok(Some(index))`: signal the
+//!   eventfd of that IRQ index now.  Reads have side effects (reading RBR
+//!   pops the FIFO, IIR acknowledges THRE, LSR clears OE, MSR clears the
+//!   deltas), so the glue must not retry or read ahead.
+//! - [`access_len(offset, remaining)`](access_len): how the glue cuts a
+//!   user read/write of `remaining` bytes at `offset` into valid accesses,
+//!   as `mtty_read()` does: 4 if `offset` is 4-aligned and `remaining >= 4`,
+//!   else 2 if 2-aligned and `remaining >= 2`, else 1 (0 if `remaining` is
+//!   0).  A piece cut this way is always a valid length and alignment.
+//! - [`Mtty::reset`]: `VFIO_DEVICE_RESET`; see "Reset" below.  Cannot raise
+//!   an interrupt.
+//! - [`IrqIndex`]: `Intx` or `Msi`, the VFIO IRQ indexes the card supports;
+//!   [`IrqIndex::from_vfio`] maps `VFIO_PCI_INTX_IRQ_INDEX` (0) and
+//!   `VFIO_PCI_MSI_IRQ_INDEX` (1), `None` for any other index (MSI-X, ERR,
+//!   REQ: the glue reports them as unsupported).  [`IrqIndex::count`] is the
+//!   number of vectors (1 for both); [`IrqIndex::maskable`] is true for
+//!   INTx only, which is also `VFIO_IRQ_INFO_AUTOMASKED`; MSI is
+//!   `VFIO_IRQ_INFO_NORESIZE`.
+//! - `VFIO_DEVICE_SET_IRQS`, after the glue has validated `start == 0` and
+//!   `count` (and handled the eventfds, which the model never sees):
+//!   - [`Mtty::irq_enable(index)`](Mtty::irq_enable): an eventfd was set for
+//!     `index` (ACTION_TRIGGER, DATA_EVENTFD, fd >= 0).  Fails with
+//!     [`IrqError::Busy`] if the other index is active.  Enabling the active
+//!     index again (eventfd swap) keeps its state.  Enabling INTx while the
+//!     line is asserted returns `Some(Intx)`, as real hardware would fire.
+//!   - [`Mtty::irq_disable(index)`](Mtty::irq_disable): the eventfd was
+//!     removed (count 0 with DATA_NONE, or fd -1).  [`IrqError::NotActive`]
+//!     if `index` is not the active index.
+//!   - [`Mtty::irq_mask(index)`](Mtty::irq_mask) /
+//!     [`Mtty::irq_unmask(index)`](Mtty::irq_unmask): ACTION_MASK/UNMASK with
+//!     DATA_NONE or a true DATA_BOOL.  INTx only ([`IrqError::Unsupported`]
+//!     for MSI: `-ENOTTY`), and only while INTx is active
+//!     ([`IrqError::NotActive`]).  Unmasking while the interrupt condition
+//!     still holds returns `Some(Intx)` (level-triggered re-fire).
+//!   - [`Mtty::irq_trigger(index)`](Mtty::irq_trigger): ACTION_TRIGGER with
+//!     DATA_NONE or a true DATA_BOOL (loopback test): `Some(index)` if
+//!     `index` is active, whatever the mask, as vfio-pci does; the mask
+//!     state is not changed.  [`IrqError::NotActive`] otherwise.
+//!   - [`Mtty::irq_active`]: the active index, if any.
+//! - [`AccessError`] and [`IrqError`]: `-EINVAL`, except
+//!   [`IrqError::Unsupported`]: `-ENOTTY`.
+//!
+//! # Interrupt delivery
+//!
+//! The card has one interrupt condition: some enabled source (IER) of some
+//! port is pending.  Status bit 3 (Interrupt Status) of config space shows
+//! it.  INTx is level-triggered: while the condition holds, INTx is not
+//! masked and Command bit 10 (Interrupt Disable) is clear, the model
+//! returns `Some(Intx)` once and masks INTx (VFIO auto-masking); the user
+//! unmasks it after handling it, and the model fires again at that point
+//! if the condition still holds.  MSI is edge-triggered: any access that
+//! makes a source pending that was not pending before returns `Some(Msi)`.
+//! MSI delivery does not depend on the MSI Enable bit or Bus Master Enable:
+//! with VFIO the user chooses the delivery by the active IRQ index (QEMU
+//! virtualises the MSI capability), as with mtty.
+//!
+//! # Config space
+//!
+//! As mtty: 4348:3253, subsystem 4348:3253, revision 0x10, class 0x070002
+//! (16550-compatible serial), interrupt pin INTA, BAR0 (BAR1 for two ports)
+//! an 8-byte I/O BAR, all other BARs and the expansion ROM absent (read 0),
+//! mtty's vendor-specific bytes at 0x40..0x6f.  Added: an MSI capability
+//! (32-bit address, one vector, no per-vector mask) at 0x80, so a guest
+//! can choose MSI.  Writable: Command bits I/O Space, Bus Master and
+//! Interrupt Disable (mtty drops Command writes); BAR address bits (writing
+//! all ones reads back the size mask `0xfffffff9`); Interrupt Line; MSI
+//! Enable, Message Address and Message Data.  Every other bit is read-only
+//! and writes to it are ignored.  Command powers on as 0x0001 (I/O Space
+//! enabled), as mtty, so a VFIO user can use the BARs without programming
+//! config space first.  While I/O Space is disabled, BAR reads return 0xff
+//! for every byte and BAR writes are ignored (a master abort on real
+//! hardware); both still succeed.
+//!
+//! # UART
+//!
+//! Each BAR is one 16550A: RBR/THR, IER, IIR/FCR, LCR, MCR, LSR, MSR, SCR,
+//! and DLL/DLM when LCR.DLAB is set.  A 2- or 4-byte BAR access is a
+//! sequence of byte accesses to consecutive registers, lowest first.  Bytes
+//! written to THR are transmitted at once into the port's own receive FIFO
+//! (16 bytes with FCR.0 set, 1 byte without, as on a 16550A: FIFOs are off
+//! at power-on, unlike mtty which starts with 16); a byte that finds the
+//! FIFO full is lost and sets LSR.OE (in non-FIFO mode it overwrites RBR).
+//! IIR reports, in 16550 priority order: receiver line status (OE, until
+//! LSR is read), received data (code 0x04 at or above the FCR trigger
+//! level, else the character timeout 0x0c at once: the model has no clock,
+//! so the timeout is immediate), THR empty (armed by raising IER.THRI and
+//! by every THR write, cleared by reading IIR while it is the reported
+//! source or by clearing IER.THRI), modem status (MSR delta bits, until MSR
+//! is read).  IIR bits 7:6 read 11 when the FIFOs are enabled.  MSR: with
+//! MCR.LOOP set, CTS/DSR/RI/DCD follow RTS/DTR/OUT1/OUT2; without, the
+//! lines are those of an always-ready loopback plug: DSR and DCD set, CTS
+//! set unless MCR bit 5 (auto flow control, kept from mtty) is set and the
+//! receive FIFO is full.  The interrupt line is not gated by MCR.OUT2 (a
+//! PCI card has no ISA OUT2 gate; mtty does not gate either).
+//!
+//! # Reset
+//!
+//! [`Mtty::reset`] returns every UART to its power-on state (FIFOs emptied,
+//! no pending source, divisor latch 0).  Config space and the VFIO IRQ
+//! state are kept: VFIO_DEVICE_RESET of vfio-pci is `pci_reset_function()`,
+//! which saves and restores config space around the function reset, and
+//! leaves the IRQ setup to the user (QEMU disables it before resetting and
+//! re-programs Command and BARs afterwards).  With every source cleared the
+//! interrupt condition is gone, so a masked INTx stays quiet when unmasked.
+
+#![forbid(unsafe_code)]
+#![deny(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::unreachable,
+    clippy::todo,
+    clippy::unimplemented,
+    clippy::cast_possible_truncation
+)]
+
+mod irq;
+mod pci;
+mod uart;
+
+pub(crate) use irq::{IrqError, IrqIndex};
+
+use irq::IrqState;
+use pci::ConfigSpace;
+use uart::Uart;
+
+/// VFIO-PCI region index of BAR0 (`VFIO_PCI_BAR0_REGION_INDEX`); BAR`n` is
+/// `BAR0_REGION + n`.
+const BAR0_REGION: u32 = 0;
+/// VFIO-PCI region index of config space (`VFIO_PCI_CONFIG_REGION_INDEX`).
+const CONFIG_REGION: u32 = 7;
+/// Number of VFIO-PCI regions (`VFIO_PCI_NUM_REGIONS`).
+const NUM_REGIONS: u32 = 9;
+/// What a read of a BAR returns while I/O Space is disabled (master abort).
+const MASTER_ABORT: u8 = 0xff;
+
+/// The card's variant: how many serial ports (and I/O BARs) it has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Ports {
+    /// One port, on BAR0 (mdev type `rust_mtty-1`).
+    One,
+    /// Two ports, on BAR0 and BAR1 (mdev type `rust_mtty-2`).
+    Two,
+}
+
+impl Ports {
+    /// The most ports a card has.
+    const MAX: usize = 2;
+
+    /// Number of ports, which is also the number of I/O BARs.
+    pub(crate) const fn count(self) -> usize {
+        match self {
+            Ports::One => 1,
+            Ports::Two => 2,
+        }
+    }
+}
+
+/// Why a region access was refused.  The glue returns `-EINVAL` for all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AccessError {
+    /// The region index is not a region of this card (or has size 0).
+    NoSuchRegion,
+    /// The length is not 1, 2 or 4.
+    BadLength,
+    /// The offset is not a multiple of the length.
+    Misaligned,
+    /// The access does not lie inside the region.
+    OutOfRange,
+}
+
+/// How many bytes of a user access of `remaining` bytes at `offset` the
+/// glue passes to one [`Mtty::read`] or [`Mtty::write`]: the largest of
+/// 4, 2 and 1 that divides `offset` and is at most `remaining` (0 when
+/// `remaining` is 0).
+pub(crate) const fn access_len(offset: u64, remaining: usize) -> usize {
+    if remaining >= 4 && offset & 3 == 0 {
+        4
+    } else if remaining >= 2 && offset & 1 == 0 {
+        2
+    } else if remaining >= 1 {
+        1
+    } else {
+        0
+    }
+}
+
+/// A region the card implements.
+#[derive(Clone, Copy)]
+enum Region {
+    /// PCI config space.
+    Config,
+    /// The I/O BAR of port `n` (BAR`n`).
+    Port(usize),
+}
+
+impl Region {
+    const fn size(self) -> u64 {
+        match self {
+            Region::Config => pci::CONFIG_SPACE_SIZE as u64,
+            Region::Port(_) => uart::REGISTER_COUNT as u64,
+        }
+    }
+}
+
+/// Checks one access of `len` bytes at `offset` in a region of `size`
+/// bytes and returns the offset as an index.
+fn check_access(offset: u64, len: usize, size: u64) -> Result<usize, AccessError> {
+    if !matches!(len, 1 | 2 | 4) {
+        return Err(AccessError::BadLength);
+    }
+    if access_len(offset, len) != len {
+        return Err(AccessError::Misaligned);
+    }
+    let len = u64::try_from(len).map_err(|_| AccessError::BadLength)?;
+    match offset.checked_add(len) {
+        Some(end) if end <= size => usize::try_from(offset).map_err(|_| AccessError::OutOfRange),
+        _ => Err(AccessError::OutOfRange),
+    }
+}
+
+/// One emulated card: config space, its UARTs and its VFIO IRQ state.
+///
+/// # Invariants
+///
+/// Only the first `ports.count()` entries of `uarts` are ever accessed.
+pub(crate) struct Mtty {
+    ports: Ports,
+    config: ConfigSpace,
+    uarts: [Uart; Ports::MAX],
+    irq: IrqState,
+}
+
+impl Mtty {
+    /// A powered-on card with `ports` ports.
+    pub(crate) fn new(ports: Ports) -> Self {
+        Mtty {
+            ports,
+            config: ConfigSpace::new(ports),
+            uarts: [Uart::new(), Uart::new()],
+            irq: IrqState::new(),
+        }
+    }
+
+    /// The variant this card was created with.
+    pub(crate) fn ports(&self) -> Ports {
+        self.ports
+    }
+
+    /// The region with VFIO-PCI index `index`, if the card has it.
+    fn region(&self, index: u32) -> Option<Region> {
+        if index == CONFIG_REGION {
+            return Some(Region::Config);
+        }
+        let port = usize::try_from(index.checked_sub(BAR0_REGION)?).ok()?;
+        (port < self.ports().count()).then_some(Region::Port(port))
+    }
+
+    /// Size of region `index` for `VFIO_DEVICE_GET_REGION_INFO`: `None` if
+    /// `index` is not a VFIO-PCI region index, 0 for a region the card does
+    /// not have.
+    pub(crate) fn region_size(&self, index: u32) -> Option<u64> {
+        if index >= NUM_REGIONS {
+            return None;
+        }
+        Some(self.region(index).map_or(0, Region::size))
+    }
+
+    /// Reads `buf.len()` bytes at `offset` of region `index`; see the
+    /// module documentation for the rules.  `Ok(Some(i))`: signal IRQ
+    /// index `i`.
+    #[must_use = "the returned IRQ index must be signalled"]
+    pub(crate) fn read(
+        &mut self,
+        index: u32,
+        offset: u64,
+        buf: &mut [u8],
+    ) -> Result<Option<IrqIndex>, AccessError> {
+        let region = self.region(index).ok_or(AccessError::NoSuchRegion)?;
+        let start = check_access(offset, buf.len(), region.size())?;
+        match region {
+            Region::Config => {
+                let asserted = self.interrupt_pending();
+                self.config.read(start, buf, asserted);
+                Ok(None)
+            }
+            Region::Port(port) => Ok(self.port_access(port, |uart, io_enabled| {
+                for (reg, byte) in (start..).zip(buf.iter_mut()) {
+                    *byte = if io_enabled {
+                        uart.read(reg)
+                    } else {
+                        MASTER_ABORT
+                    };
+                }
+            })),
+        }
+    }
+
+    /// Writes `data` at `offset` of region `index`; see the module
+    /// documentation for the rules.  `Ok(Some(i))`: signal IRQ index `i`.
+    #[must_use = "the returned IRQ index must be signalled"]
+    pub(crate) fn write(
+        &mut self,
+        index: u32,
+        offset: u64,
+        data: &[u8],
+    ) -> Result<Option<IrqIndex>, AccessError> {
+        let region = self.region(index).ok_or(AccessError::NoSuchRegion)?;
+        let start = check_access(offset, data.len(), region.size())?;
+        match region {
+            Region::Config => {
+                self.config.write(start, data);
+                // Clearing Interrupt Disable can let an asserted INTx through.
+                Ok(self.deliver(false))
+            }
+            Region::Port(port) => Ok(self.port_access(port, |uart, io_enabled| {
+                if io_enabled {
+                    for (reg, &byte) in (start..).zip(data) {
+                        uart.write(reg, byte);
+                    }
+                }
+            })),
+        }
+    }
+
+    /// Runs `access` on port `port` (with whether I/O Space is enabled) and
+    /// returns the IRQ index to signal.
+    fn port_access(
+        &mut self,
+        port: usize,
+        access: impl FnOnce(&mut Uart, bool),
+    ) -> Option<IrqIndex> {
+        let io_enabled = self.config.io_enabled();
+        let uart = self.uarts.get_mut(port)?;
+        let before = uart.pending();
+        access(uart, io_enabled);
+        let new_event = uart.pending() & !before != 0;
+        self.deliver(new_event)
+    }
+
+    /// Whether any enabled interrupt source of any port is pending.
+    fn interrupt_pending(&self) -> bool {
+        self.uarts
+            .iter()
+            .take(self.ports.count())
+            .any(|uart| uart.pending() != 0)
+    }
+
+    /// Level of INTx as VFIO sees it: the interrupt condition, unless the
+    /// guest set Interrupt Disable.
+    fn intx_level(&self) -> bool {
+        self.interrupt_pending() && !self.config.intx_disabled()
+    }
+
+    /// The IRQ index to signal after an access; `new_event` says whether a
+    /// source became pending (an MSI edge).
+    fn deliver(&mut self, new_event: bool) -> Option<IrqIndex> {
+        let level = self.intx_level();
+        self.irq.update(level, new_event)
+    }
+
+    /// `VFIO_DEVICE_RESET`: every UART back to power-on state; config space
+    /// and the VFIO IRQ state are kept (see the module documentation).
+    pub(crate) fn reset(&mut self) {
+        for uart in &mut self.uarts {
+            *uart = Uart::new();
+        }
+    }
+
+    /// The active VFIO IRQ index, if any.
+    pub(crate) fn irq_active(&self) -> Option<IrqIndex> {
+        self.irq.active()
+    }
+
+    /// An eventfd was set for `index`.  `Ok(Some(Intx))` if INTx is
+    /// enabled while its line is asserted.
+    #[must_use = "the returned IRQ index must be signalled"]
+    pub(crate) fn irq_enable(&mut self, index: IrqIndex) -> Result<Option<IrqIndex>, IrqError> {
+        let level = self.intx_level();
+        self.irq.enable(index, level)
+    }
+
+    /// The eventfd of `index` was removed; `index` is no longer active.
+    pub(crate) fn irq_disable(&mut self, index: IrqIndex) -> Result<(), IrqError> {
+        self.irq.disable(index)
+    }
+
+    /// Masks INTx.
+    pub(crate) fn irq_mask(&mut self, index: IrqIndex) -> Result<(), IrqError> {
+        self.irq.mask(index)
+    }
+
+    /// Unmasks INTx.  `Ok(Some(Intx))` if the line is still asserted: INTx
+    /// fires again and is masked again.
+    #[must_use = "the returned IRQ index must be signalled"]
+    pub(crate) fn irq_unmask(&mut self, index: IrqIndex) -> Result<Option<IrqIndex>, IrqError> {
+        let level = self.intx_level();
+        self.irq.unmask(index, level)
+    }
+
+    /// A user-requested trigger (loopback test): `Ok(Some(index))` if
+    /// `index` is active.
+    #[must_use = "the returned IRQ index must be signalled"]
+    pub(crate) fn irq_trigger(&self, index: IrqIndex) -> Result<Option<IrqIndex>, IrqError> {
+        self.irq.trigger(index)
+    }
+}
