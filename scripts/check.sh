@@ -10,7 +10,6 @@ t_built=$(date +%s)
 
 OUT=$BUILD/check
 rm -rf "$OUT" && mkdir -p "$OUT"
-echo "$KDIR/arch/x86/boot/bzImage" > "$OUT/bzimage-path"
 
 # The plan: one line "name driver command" per selected test.
 T=${T:-}

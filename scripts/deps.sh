@@ -4,7 +4,8 @@
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 
-debs=(linux-source-6.12 rustc-web rust-web-src clang lld llvm libclang-dev
+debs=(linux-source-6.12 rustc-web rust-web-src rust-web-clippy rustfmt-web
+      clang lld llvm libclang-dev
       qemu-system-x86 busybox-static bc flex bison libelf-dev libssl-dev
       cpio dwarves make gcc libc6-dev kmod python3-pip rsync)
 

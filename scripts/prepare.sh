@@ -3,7 +3,7 @@
 #   deps      install dependencies            (skipped with a user KDIR)
 #   kernel    deps + the cached patched kernel (skipped with a user KDIR)
 #   module    kernel + the out-of-tree Rust module
-#   tests     module + selftests + the nested guest's initramfs
+#   tests     module + selftests + the nested guest's kernel and initramfs
 #   clean     remove this checkout's build products
 # Extra VAR=value arguments go to the module build (e.g. CLIPPY=1).
 set -euo pipefail
@@ -25,6 +25,7 @@ do_tests() {
 	log "building the selftests"
 	make -s -C "$TOP/selftests" KDIR="$KDIR" O="$BUILD/selftests"
 	"$TOP/scripts/mk-l2-initramfs.sh" "$BUILD/l2-initramfs.cpio.gz"
+	"$TOP/scripts/l2-kernel.sh" > "$BUILD/l2-bzimage-path"
 }
 do_clean() {
 	"${KMAKE[@]}" M="$TOP" clean >/dev/null 2>&1 || true

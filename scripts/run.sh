@@ -7,7 +7,6 @@ set -euo pipefail
 "$TOP/scripts/prepare.sh" tests
 OUT=$BUILD/run
 rm -rf "$OUT" && mkdir -p "$OUT"
-echo "$KDIR/arch/x86/boot/bzImage" > "$OUT/bzimage-path"
 "$TOP/scripts/vm.sh" "MDEV_DRIVER=${MDEV_DRIVER:-rust_mtty} $TOP/scripts/vm-run.sh $OUT" 2>&1 |
 	tee "$OUT/console.log" | grep --line-buffered -v '^\[' || true
 grep -q '^run: ok' "$OUT/console.log"

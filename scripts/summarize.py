@@ -10,9 +10,13 @@ import sys
 from pathlib import Path
 
 # A report from any of these in the kernel log fails the run.
+# WARNING and BUG reports (WARN(), lockdep, KASAN's "BUG: KASAN: ...",
+# sleeping-in-atomic) start the message; anchoring them skips boot notices
+# such as "Speculative Return Stack Overflow: WARNING: ..." about the CPU
+# model.
 SPLAT = re.compile(
-    r"WARNING:|BUG:|Oops|general protection fault|kernel BUG at|"
-    r"Call Trace:|UBSAN:|INFO: possible|INFO: task .* blocked|"
+    r"^(\[[ 0-9.]+\] )?(WARNING:|BUG:|INFO: (possible|task .* blocked))|"
+    r"Oops|general protection fault|kernel BUG at|Call Trace:|UBSAN:|"
     r"list_(add|del) corruption|refcount_t:|suspected memory leak|"
     r"Kernel panic|segfault at"
 )

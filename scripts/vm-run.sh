@@ -6,7 +6,7 @@ OUT=$1
 drv=${MDEV_DRIVER:-rust_mtty}
 export RUST_MTTY_KO=$TOP/samples/rust_mtty/rust_mtty.ko
 export L2_INITRD=$TOP/build/l2-initramfs.cpio.gz VERBOSE=1
-BZIMAGE=$(cat "$OUT/bzimage-path"); export BZIMAGE
+BZIMAGE=$(cat "$TOP/build/l2-bzimage-path"); export BZIMAGE
 
 echo "run: kernel $(uname -r), booted in $(cut -d' ' -f1 /proc/uptime) s"
 modprobe kvm_amd && echo "run: kvm_amd loaded, /dev/kvm $(test -e /dev/kvm && echo present || echo MISSING)"

@@ -8,7 +8,7 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 OUT=$1
 export RUST_MTTY_KO=$TOP/samples/rust_mtty/rust_mtty.ko
 export BZIMAGE L2_INITRD=$TOP/build/l2-initramfs.cpio.gz
-BZIMAGE=$(cat "$OUT/bzimage-path")
+BZIMAGE=$(cat "$TOP/build/l2-bzimage-path")
 mkdir -p "$OUT/tap"
 cut -d' ' -f1 /proc/uptime > "$OUT/boot-seconds"
 

@@ -9,5 +9,5 @@ set -euo pipefail
 . "$(dirname "$0")/env.sh"
 mkdir -p "$BUILD"
 exec vng --run "$KDIR" --disable-kvm --qemu-opts="-cpu EPYC" \
-	--memory "${VM_MEMORY:-4G}" --cpus "${VM_CPUS:-2}" --rwdir "$BUILD" \
+	--memory "${VM_MEMORY:-2G}" --cpus "${VM_CPUS:-2}" --rwdir "$BUILD" \
 	--exec "$*"
