@@ -1,0 +1,510 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! VFIO devices without an IOMMU of their own (emulated-IOMMU devices).
+//!
+//! A driver describes its device with the [`Operations`] trait and registers
+//! an instance with [`Registration::new`].  The device is registered with
+//! `vfio_register_emulated_iommu_dev()`, so user space can use it through the
+//! VFIO group/container path and through the iommufd device (cdev) path; the
+//! iommufd callbacks are the exported `vfio_iommufd_emulated_*()` helpers.
+//!
+//! # Lifetimes
+//!
+//! - [`Operations::Data`] is created with the device and dropped by the VFIO
+//!   release callback, when the last reference to the `struct vfio_device` is
+//!   gone (after [`Registration`] is dropped).
+//! - [`Operations::OpenData`] is created by [`Operations::open_device`] on the
+//!   first open of the device and dropped on the last close.  It is only
+//!   reachable from the I/O callbacks ([`Operations::read`],
+//!   [`Operations::write`], [`Operations::ioctl`]), which VFIO only calls on an
+//!   open device and never concurrently with the first open or the last close.
+//!   Anything taken at open time (eventfds, a VM reference) therefore cannot
+//!   outlive the open.
+//! - The VM given to `open_device` is a [`VmRef`] borrowed for that call; to
+//!   keep it, the driver takes its own reference with [`VmRef::to_owned`],
+//!   typically into its `OpenData`.
+//!
+//! C header: [`include/linux/vfio.h`](srctree/include/linux/vfio.h)
+
+pub mod ioctl;
+pub mod pci;
+
+use super::{vm::VmRef, RawDevice};
+use core::{
+    cell::UnsafeCell,
+    marker::PhantomData,
+    mem::{align_of, size_of, MaybeUninit},
+    ptr::{addr_of_mut, NonNull},
+};
+use kernel::{
+    bindings,
+    error::{from_err_ptr, VTABLE_DEFAULT_ERROR},
+    ffi::{c_char, c_int, c_long, c_uint, c_ulong},
+    prelude::*,
+    str::CStr,
+    types::Opaque,
+    uaccess::{UserPtr, UserSlice, UserSliceReader, UserSliceWriter},
+};
+
+/// The operations of a VFIO device driver.
+///
+/// Types implementing this trait are only used as type parameters; the
+/// per-device state is [`Operations::Data`].
+#[vtable]
+pub trait Operations: Sized + 'static {
+    /// The name of the operations, for diagnostics.
+    const NAME: &'static CStr;
+
+    /// State of one device, from registration until the device is released.
+    type Data: Send + Sync;
+
+    /// State of an open device, from the first open to the last close.
+    type OpenData: Send + Sync;
+
+    /// Called on the first open of the device.
+    ///
+    /// `vm` is the VM user space associated with the device (through the
+    /// KVM-VFIO device), if any; it is only borrowed for this call.  The
+    /// returned initialiser builds the [`Operations::OpenData`] that the I/O
+    /// callbacks receive until [`Operations::close_device`].
+    fn open_device<'a>(
+        dev: &'a Device<Self>,
+        vm: Option<VmRef<'a>>,
+    ) -> impl PinInit<Self::OpenData, Error> + 'a;
+
+    /// Called on the last close of the device, with the data of the open.
+    ///
+    /// The default implementation drops `open`.
+    fn close_device(_dev: &Device<Self>, open: Pin<KBox<Self::OpenData>>) {
+        drop(open);
+    }
+
+    /// Reads from the device at file offset `pos` into `buf`.
+    ///
+    /// Returns the number of bytes read, at most `buf.len()`.
+    fn read(
+        _dev: &Device<Self>,
+        _open: &Self::OpenData,
+        _buf: UserSliceWriter,
+        _pos: u64,
+    ) -> Result<usize> {
+        kernel::build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Writes `buf` to the device at file offset `pos`.
+    ///
+    /// Returns the number of bytes written, at most `buf.len()`.
+    fn write(
+        _dev: &Device<Self>,
+        _open: &Self::OpenData,
+        _buf: UserSliceReader,
+        _pos: u64,
+    ) -> Result<usize> {
+        kernel::build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Handles the device ioctl `cmd` with argument `arg`.
+    ///
+    /// Unknown commands should fail with `ENOTTY`.  See [`ioctl::IoctlArg`]
+    /// for reading the argument.
+    fn ioctl(
+        _dev: &Device<Self>,
+        _open: &Self::OpenData,
+        _cmd: u32,
+        _arg: UserPtr,
+    ) -> Result<isize> {
+        kernel::build_error!(VTABLE_DEFAULT_ERROR)
+    }
+}
+
+/// A VFIO device: a `struct vfio_device` followed by the driver's data.
+///
+/// This is the memory `_vfio_alloc_device()` allocates; the `vfio_device` is
+/// at offset 0 as that function requires.  The allocation is owned by the
+/// reference count of the embedded `struct device` and freed by VFIO after
+/// the release callback has dropped the Rust fields.
+///
+/// # Invariants
+///
+/// - `vdev` was initialised by `_vfio_alloc_device()` with the operations
+///   table `VTable::<T>::OPS`.
+/// - Whenever a `&Device<T>` is given out, `data` is initialised.
+/// - `data_live` says whether `data` is initialised; it is only written
+///   before the device is registered.
+/// - `open` is `Some` exactly between a successful [`Operations::open_device`]
+///   and the following [`Operations::close_device`].  It is only written in
+///   those two callbacks, which VFIO never runs concurrently with each other
+///   or with the I/O callbacks.
+#[repr(C)]
+pub struct Device<T: Operations> {
+    vdev: Opaque<bindings::vfio_device>,
+    data: UnsafeCell<MaybeUninit<T::Data>>,
+    data_live: bool,
+    open: UnsafeCell<Option<Pin<KBox<T::OpenData>>>>,
+}
+
+// SAFETY: The VFIO device may be used and released on any thread; `Data` and
+// `OpenData` are `Send`.
+unsafe impl<T: Operations> Send for Device<T> {}
+
+// SAFETY: `&Device<T>` gives shared access to `Data` and `OpenData`, which are
+// `Sync`; the slot holding `OpenData` is only mutated when VFIO guarantees
+// that no other callback runs (see the type invariants).
+unsafe impl<T: Operations> Sync for Device<T> {}
+
+impl<T: Operations> Device<T> {
+    /// `_vfio_alloc_device()` requires the `vfio_device` at offset 0.
+    const VFIO_DEVICE_FIRST: () = assert!(core::mem::offset_of!(Self, vdev) == 0);
+
+    /// The allocation comes from `kvzalloc()`, which only guarantees the
+    /// alignment of a `u64` (`ARCH_KMALLOC_MINALIGN`).
+    const ALIGNMENT_OK: () = assert!(align_of::<Self>() <= align_of::<u64>());
+
+    /// Returns the driver's data of the device.
+    pub fn data(&self) -> &T::Data {
+        // SAFETY: By the type invariant `data` is initialised while a
+        // `&Device<T>` exists, and it is only dropped by the release callback,
+        // when no reference is left.
+        unsafe { (*self.data.get()).assume_init_ref() }
+    }
+
+    fn as_raw(&self) -> *mut bindings::vfio_device {
+        self.vdev.get()
+    }
+
+    /// Returns the device behind a `struct vfio_device` of this driver.
+    ///
+    /// # Safety
+    ///
+    /// `vdev` must belong to a `Device<T>` whose data is initialised, and the
+    /// device must stay alive for `'a`.
+    unsafe fn from_raw<'a>(vdev: *mut bindings::vfio_device) -> &'a Self {
+        // SAFETY: The `vfio_device` is at offset 0 of `Device<T>` and, by the
+        // safety requirements, the rest is initialised and alive for `'a`.
+        unsafe { &*vdev.cast::<Self>() }
+    }
+
+    /// Returns the data of the open device.
+    ///
+    /// # Safety
+    ///
+    /// Must only be called from an I/O callback, where VFIO keeps the device
+    /// open and does not run `open_device` or `close_device`.
+    unsafe fn open_data(&self) -> Option<&T::OpenData> {
+        // SAFETY: By the safety requirements nobody writes `open` while the
+        // returned reference, bounded by the callback, exists.
+        unsafe { (*self.open.get()).as_deref() }
+    }
+}
+
+/// A registered VFIO device.
+///
+/// Dropping it unregisters the device, which waits until user space has
+/// closed it, and then drops the registration's reference to it.
+///
+/// # Invariants
+///
+/// `dev` points to a `Device<T>` with initialised data, registered with VFIO,
+/// on which this object owns the initial reference.
+pub struct Registration<T: Operations> {
+    dev: NonNull<Device<T>>,
+    _p: PhantomData<Device<T>>,
+}
+
+// SAFETY: Unregistration may happen on any thread, and `Device<T>` is `Send`
+// and `Sync`.
+unsafe impl<T: Operations> Send for Registration<T> {}
+
+// SAFETY: `&Registration<T>` only gives `&Device<T>`-level access, and
+// `Device<T>` is `Sync`.
+unsafe impl<T: Operations> Sync for Registration<T> {}
+
+impl<T: Operations> Registration<T> {
+    /// Creates a VFIO device for `parent`, initialises its data with `data`
+    /// and registers it as an emulated-IOMMU device.
+    pub fn new(parent: &impl RawDevice, data: impl PinInit<T::Data, Error>) -> Result<Self> {
+        // Evaluate the layout checks for this `T`.
+        let () = Device::<T>::VFIO_DEVICE_FIRST;
+        let () = Device::<T>::ALIGNMENT_OK;
+
+        // SAFETY: `parent` is a live device for the duration of the call (and
+        // VFIO takes its own reference), the size covers the whole
+        // `Device<T>` whose first field is the `vfio_device`, and the
+        // operations table is a static.
+        let vdev = from_err_ptr(unsafe {
+            bindings::_vfio_alloc_device(
+                size_of::<Device<T>>(),
+                parent.raw_device(),
+                &VTable::<T>::OPS,
+            )
+        })?;
+        let dev = NonNull::new(vdev.cast::<Device<T>>()).ok_or(ENOMEM)?;
+        let raw = dev.as_ptr();
+
+        // SAFETY: `raw` is a fresh allocation of `size_of::<Device<T>>()`
+        // bytes, suitably aligned (checked by `ALIGNMENT_OK`), that nothing
+        // else accesses before registration.  The Rust fields are written
+        // before anything reads them.
+        let init = unsafe {
+            addr_of_mut!((*raw).open).write(UnsafeCell::new(None));
+            addr_of_mut!((*raw).data_live).write(false);
+            data.__pinned_init(addr_of_mut!((*raw).data).cast::<T::Data>())
+        };
+        if let Err(e) = init {
+            // SAFETY: The allocation holds one reference; the release callback
+            // sees `data_live == false` and leaves `data` alone.
+            unsafe { bindings::vfio_put_device(vdev) };
+            return Err(e);
+        }
+        // SAFETY: `data` was initialised above, in memory that never moves.
+        // INVARIANT: `data_live` now tells the release callback to drop it.
+        unsafe { addr_of_mut!((*raw).data_live).write(true) };
+
+        // SAFETY: `vdev` is an initialised, unregistered VFIO device.
+        let ret = unsafe { bindings::vfio_register_emulated_iommu_dev(vdev) };
+        if ret != 0 {
+            // SAFETY: Registration failed, so the only reference is ours; the
+            // release callback drops `data`.
+            unsafe { bindings::vfio_put_device(vdev) };
+            return Err(Error::from_errno(ret));
+        }
+
+        // INVARIANT: The device is registered and its initial reference is
+        // handed to the new object.
+        Ok(Self {
+            dev,
+            _p: PhantomData,
+        })
+    }
+
+    fn device(&self) -> &Device<T> {
+        // SAFETY: By the type invariant the device is alive while `self` is.
+        unsafe { self.dev.as_ref() }
+    }
+
+    /// Returns the driver's data of the device.
+    pub fn data(&self) -> &T::Data {
+        self.device().data()
+    }
+
+    /// Returns the number of open file descriptors of the device.
+    ///
+    /// The count is VFIO's own, from `vfio_device_set_open_count()` under
+    /// the lock of the device's set (the device is alone in its set: this
+    /// module never assigns a shared one).  VFIO also holds that lock around
+    /// `open_device` and `close_device`, which is why this method is only
+    /// available on the registration and not on the [`Device`] the
+    /// callbacks receive.
+    ///
+    /// On the cdev (iommufd) path a device can only be open once, so the
+    /// count is 0 or 1; on the group path every `VFIO_GROUP_GET_DEVICE_FD`
+    /// counts.
+    pub fn open_count(&self) -> u32 {
+        let vdev = self.device().as_raw();
+        // SAFETY: By the type invariant the device is registered, so VFIO has
+        // assigned its device set, which outlives the registration.
+        let set = unsafe { (*vdev).dev_set };
+        // SAFETY: `set` is valid, see above.
+        let lock = unsafe { addr_of_mut!((*set).lock) };
+        // SAFETY: `lock` is the initialised mutex of the set.  The caller is
+        // not inside a VFIO callback of this device (those never see a
+        // `Registration`), so it does not hold the lock already.
+        unsafe { bindings::mutex_lock(lock) };
+        // SAFETY: `set` is valid and its lock is held, as required.
+        let count = unsafe { bindings::vfio_device_set_open_count(set) };
+        // SAFETY: The lock was taken above.
+        unsafe { bindings::mutex_unlock(lock) };
+        count
+    }
+}
+
+impl<T: Operations> Drop for Registration<T> {
+    fn drop(&mut self) {
+        let vdev = self.device().as_raw();
+        // SAFETY: By the type invariant the device is registered.  This waits
+        // until every file descriptor is closed, so `close_device` has run
+        // when it returns.
+        unsafe { bindings::vfio_unregister_group_dev(vdev) };
+        // SAFETY: By the type invariant this object owns a reference, which is
+        // not used after this call; the release callback drops the data.
+        unsafe { bindings::vfio_put_device(vdev) };
+    }
+}
+
+/// The C operations table for the driver `T`.
+struct VTable<T: Operations>(PhantomData<T>);
+
+impl<T: Operations> VTable<T> {
+    const OPS: bindings::vfio_device_ops = bindings::vfio_device_ops {
+        name: T::NAME.as_char_ptr().cast_mut(),
+        release: Some(Self::release),
+        open_device: Some(Self::open_device),
+        close_device: Some(Self::close_device),
+        read: if T::HAS_READ { Some(Self::read) } else { None },
+        write: if T::HAS_WRITE {
+            Some(Self::write)
+        } else {
+            None
+        },
+        ioctl: if T::HAS_IOCTL {
+            Some(Self::ioctl)
+        } else {
+            None
+        },
+        #[cfg(CONFIG_IOMMUFD)]
+        bind_iommufd: Some(bindings::vfio_iommufd_emulated_bind),
+        #[cfg(CONFIG_IOMMUFD)]
+        unbind_iommufd: Some(bindings::vfio_iommufd_emulated_unbind),
+        #[cfg(CONFIG_IOMMUFD)]
+        attach_ioas: Some(bindings::vfio_iommufd_emulated_attach_ioas),
+        #[cfg(CONFIG_IOMMUFD)]
+        detach_ioas: Some(bindings::vfio_iommufd_emulated_detach_ioas),
+        // SAFETY: All zeros is a valid value for `vfio_device_ops`: every
+        // other member is an optional callback.
+        ..unsafe { MaybeUninit::zeroed().assume_init() }
+    };
+
+    /// Drops the Rust fields of a device whose last reference is gone.
+    ///
+    /// # Safety
+    ///
+    /// `vdev` must belong to a `Device<T>` and no reference to the device may
+    /// be left.
+    unsafe extern "C" fn release(vdev: *mut bindings::vfio_device) {
+        let dev = vdev.cast::<Device<T>>();
+        // SAFETY: No reference is left, so this is the only access.  `open`
+        // was initialised right after the allocation, before any reference
+        // could be dropped; `close_device` has normally emptied it already.
+        unsafe { core::ptr::drop_in_place((*dev).open.get()) };
+        // SAFETY: As above; `data_live` says whether `data` is initialised.
+        unsafe {
+            if (*dev).data_live {
+                core::ptr::drop_in_place((*(*dev).data.get()).as_mut_ptr());
+            }
+        }
+    }
+
+    /// # Safety
+    ///
+    /// `vdev` must be a registered device of `T`, on its first open, with the
+    /// device set lock held.
+    unsafe extern "C" fn open_device(vdev: *mut bindings::vfio_device) -> c_int {
+        // SAFETY: A registered device of `T` has initialised data, and VFIO
+        // holds a reference for the duration of the callback.
+        let dev = unsafe { Device::<T>::from_raw(vdev) };
+        // SAFETY: VFIO sets `kvm` and `kvm_ops` before the first open and
+        // keeps its reference on the VM until after `close_device`, so both
+        // are valid for this call.
+        let vm = unsafe { VmRef::from_raw((*vdev).kvm, (*vdev).kvm_ops) };
+        match KBox::try_pin_init(T::open_device(dev, vm), GFP_KERNEL) {
+            Ok(open) => {
+                // SAFETY: First open: VFIO runs no other callback of this
+                // device concurrently, so nothing references `open`.
+                // INVARIANT: `open` is `Some` from here to `close_device`.
+                unsafe { *dev.open.get() = Some(open) };
+                0
+            }
+            Err(e) => e.to_errno(),
+        }
+    }
+
+    /// # Safety
+    ///
+    /// `vdev` must be a registered device of `T`, on its last close after a
+    /// successful open, with the device set lock held.
+    unsafe extern "C" fn close_device(vdev: *mut bindings::vfio_device) {
+        // SAFETY: As in `open_device`.
+        let dev = unsafe { Device::<T>::from_raw(vdev) };
+        // SAFETY: Last close: no other callback of this device runs, so
+        // nothing references `open`.
+        // INVARIANT: `open` is `None` until the next `open_device`.
+        let open = unsafe { (*dev.open.get()).take() };
+        if let Some(open) = open {
+            T::close_device(dev, open);
+        }
+    }
+
+    /// # Safety
+    ///
+    /// `vdev` must be an open device of `T`; `buf` must be a user pointer
+    /// valid for `count` bytes (checked on access) and `ppos` a valid
+    /// position.
+    unsafe extern "C" fn read(
+        vdev: *mut bindings::vfio_device,
+        buf: *mut c_char,
+        count: usize,
+        ppos: *mut bindings::loff_t,
+    ) -> isize {
+        // SAFETY: As in `open_device`.
+        let dev = unsafe { Device::<T>::from_raw(vdev) };
+        // SAFETY: VFIO only calls this on an open device.
+        let Some(open) = (unsafe { dev.open_data() }) else {
+            return EINVAL.to_errno() as isize;
+        };
+        // SAFETY: `ppos` is valid for the duration of the call.
+        let pos = unsafe { &mut *ppos };
+        let Ok(offset) = u64::try_from(*pos) else {
+            return EINVAL.to_errno() as isize;
+        };
+        let writer = UserSlice::new(buf as UserPtr, count).writer();
+        io_result(T::read(dev, open, writer, offset), count, pos)
+    }
+
+    /// # Safety
+    ///
+    /// As for `read`.
+    unsafe extern "C" fn write(
+        vdev: *mut bindings::vfio_device,
+        buf: *const c_char,
+        count: usize,
+        ppos: *mut bindings::loff_t,
+    ) -> isize {
+        // SAFETY: As in `open_device`.
+        let dev = unsafe { Device::<T>::from_raw(vdev) };
+        // SAFETY: VFIO only calls this on an open device.
+        let Some(open) = (unsafe { dev.open_data() }) else {
+            return EINVAL.to_errno() as isize;
+        };
+        // SAFETY: `ppos` is valid for the duration of the call.
+        let pos = unsafe { &mut *ppos };
+        let Ok(offset) = u64::try_from(*pos) else {
+            return EINVAL.to_errno() as isize;
+        };
+        let reader = UserSlice::new(buf as UserPtr, count).reader();
+        io_result(T::write(dev, open, reader, offset), count, pos)
+    }
+
+    /// # Safety
+    ///
+    /// `vdev` must be an open device of `T`.
+    unsafe extern "C" fn ioctl(
+        vdev: *mut bindings::vfio_device,
+        cmd: c_uint,
+        arg: c_ulong,
+    ) -> c_long {
+        // SAFETY: As in `open_device`.
+        let dev = unsafe { Device::<T>::from_raw(vdev) };
+        // SAFETY: VFIO only calls this on an open device.
+        let Some(open) = (unsafe { dev.open_data() }) else {
+            return EINVAL.to_errno() as c_long;
+        };
+        match T::ioctl(dev, open, cmd, arg as UserPtr) {
+            Ok(ret) => ret as c_long,
+            Err(e) => e.to_errno() as c_long,
+        }
+    }
+}
+
+/// Converts the result of a read or write callback and advances the position.
+fn io_result(res: Result<usize>, count: usize, pos: &mut bindings::loff_t) -> isize {
+    let done = match res {
+        // A driver cannot transfer more than it was given.
+        Ok(done) if done > count => return EIO.to_errno() as isize,
+        Ok(done) => done,
+        Err(e) => return e.to_errno() as isize,
+    };
+    // `done <= count`, and VFIO limits `count` to what `ssize_t` and
+    // `loff_t` can hold.
+    *pos = pos.saturating_add(done as bindings::loff_t);
+    done as isize
+}

@@ -1,0 +1,527 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Rust mediated device sample: an emulated PCI serial card.
+//!
+//! The Rust counterpart of `samples/vfio-mdev/mtty.c`.  The parent device
+//! `rust_mtty` offers two mdev types, `rust_mtty-1` (one 16550A port) and
+//! `rust_mtty-2` (two ports), whose instances share a pool of 24 ports.  Each
+//! instance is a VFIO PCI device (4348:3253) with config space, one 8-byte
+//! I/O BAR per port, and INTx (auto-masked) or MSI through eventfds.
+//!
+//! The crate has three parts:
+//!
+//! - `abstractions` (`../../rust/`): generic, safe wrappers of VFIO, mdev,
+//!   eventfd and the VM reference; compiled into this crate because an
+//!   out-of-tree Rust module is a single crate;
+//! - `model` (`model/`): the device itself (PCI config space, UARTs,
+//!   interrupt state) as plain Rust without kernel calls, also tested on the
+//!   host;
+//! - this file: the glue between the two.
+//!
+//! # Behaviour
+//!
+//! - The card is created afresh on the first open of an instance and
+//!   dropped on its last close, with its eventfds and VM reference: like a
+//!   `vfio-pci` device, which is reset when it is opened.
+//! - Reads and writes: one register access of 1, 2 or 4 naturally aligned
+//!   bytes, or, in config space only, a run of aligned dwords (QEMU reads
+//!   the whole config space in one go), within a region of non-zero size;
+//!   anything else is `EINVAL` and has no effect.  `mtty` instead splits any
+//!   access into pieces, unaligned ones included.
+//! - Per-instance sysfs file `rust_mtty/vm_state`: `vm: none|attached` (the
+//!   driver holds a reference to the VM that user space attached to the
+//!   device) and `open_count: N` (VFIO's count of open device files).
+
+use kernel::{
+    bindings, c_str,
+    prelude::*,
+    str::CStr,
+    sync::{new_mutex, Arc, Mutex},
+    uaccess::{UserPtr, UserSliceReader, UserSliceWriter},
+};
+
+#[path = "../../rust/mod.rs"]
+pub mod abstractions;
+mod model;
+
+use abstractions::{
+    class::ClassDevice,
+    eventfd::EventFd,
+    mdev,
+    sysfs::SysfsBuffer,
+    vfio::{
+        self,
+        ioctl::{IoctlArg, IrqAction, IrqData, IrqSet},
+        pci::{self as vfio_pci, Region, RegionPos},
+    },
+    vm::{Vm, VmRef},
+};
+use model::{IrqError, IrqIndex, Mtty, Ports};
+
+module! {
+    type: RustMtty,
+    name: "rust_mtty",
+    author: "rust-mdev developers",
+    description: "Emulated PCI serial card as a VFIO mediated device (Rust mtty)",
+    license: "GPL v2",
+}
+
+/// Name of the driver, of the parent device and of its class, hence the
+/// prefix of the type names.
+const NAME: &CStr = c_str!("rust_mtty");
+
+/// Ports shared by all instances.
+const POOL_PORTS: u32 = 24;
+
+/// The largest region of the card (config space), which bounds one access.
+const MAX_REGION_SIZE: usize = 0x100;
+
+/// The mdev types: the number of ports of an instance.
+static TYPES: [mdev::Type<Ports>; 2] = [
+    mdev::Type {
+        sysfs_name: c_str!("1"),
+        pretty_name: c_str!("Single port serial"),
+        data: Ports::One,
+    },
+    mdev::Type {
+        sysfs_name: c_str!("2"),
+        pretty_name: c_str!("Dual port serial"),
+        data: Ports::Two,
+    },
+];
+
+/// The number of ports of a type, as counted in the pool.
+fn port_count(ports: Ports) -> u32 {
+    // One or two.
+    ports.count() as u32
+}
+
+/// The pool of ports the instances of the parent are carved from.
+type PortPool = Arc<Mutex<u32>>;
+
+/// Ports taken from the pool, given back when dropped.
+struct PortReservation {
+    pool: PortPool,
+    ports: u32,
+}
+
+impl PortReservation {
+    /// Takes `ports` ports from `pool`, or fails with `ENOSPC`.
+    fn new(pool: &PortPool, ports: u32) -> Result<Self> {
+        let mut available = pool.lock();
+        *available = available.checked_sub(ports).ok_or(ENOSPC)?;
+        Ok(Self {
+            pool: pool.clone(),
+            ports,
+        })
+    }
+}
+
+impl Drop for PortReservation {
+    fn drop(&mut self) {
+        let mut available = self.pool.lock();
+        *available = available.saturating_add(self.ports);
+    }
+}
+
+/// The state of one instance, from creation to removal.
+#[pin_data]
+struct Instance {
+    ports: Ports,
+    _reservation: PortReservation,
+    /// Whether the open device holds a VM reference (for `vm_state`).
+    #[pin]
+    vm_attached: Mutex<bool>,
+}
+
+/// The state of an open instance, from first open to last close.
+#[pin_data]
+struct OpenInstance {
+    #[pin]
+    card: Mutex<Card>,
+    /// The VM the device is used by, held while the device is open.
+    _vm: Option<Vm>,
+}
+
+/// The emulated card and its interrupt triggers.
+struct Card {
+    model: Mtty,
+    intx: Option<EventFd>,
+    msi: Option<EventFd>,
+}
+
+impl Card {
+    fn new(ports: Ports) -> Self {
+        Self {
+            model: Mtty::new(ports),
+            intx: None,
+            msi: None,
+        }
+    }
+
+    fn trigger(&mut self, index: IrqIndex) -> &mut Option<EventFd> {
+        match index {
+            IrqIndex::Intx => &mut self.intx,
+            IrqIndex::Msi => &mut self.msi,
+        }
+    }
+
+    /// Signals the interrupt the model asked for, if any.
+    fn signal(&mut self, irq: Option<IrqIndex>) {
+        if let Some(eventfd) = irq.and_then(|index| self.trigger(index).as_ref()) {
+            eventfd.signal();
+        }
+    }
+
+    /// Checks an access of `len` bytes at `offset` of `region`.
+    ///
+    /// An access is one register access (1, 2 or 4 bytes, naturally
+    /// aligned) or, in config space only, a run of aligned dwords (QEMU
+    /// reads the whole config space at once).  It must lie within the
+    /// region, which must exist.
+    fn check_access(&self, region: Region, offset: u64, len: usize) -> Result {
+        let single = matches!(len, 1 | 2 | 4) && offset % len as u64 == 0;
+        let dwords = region == Region::Config && len % 4 == 0 && offset % 4 == 0;
+        if !(single || dwords) {
+            return Err(EINVAL);
+        }
+        let size = self.model.region_size(region.index()).ok_or(EINVAL)?;
+        let end = offset.checked_add(len as u64).ok_or(EINVAL)?;
+        if size == 0 || end > size {
+            return Err(EINVAL);
+        }
+        Ok(())
+    }
+
+    /// Reads `buf.len()` bytes at `offset` of `region`, as a sequence of
+    /// naturally aligned register accesses.
+    fn read(&mut self, region: Region, offset: u64, buf: &mut [u8]) -> Result {
+        let mut done = 0;
+        while done < buf.len() {
+            let pos = offset + done as u64;
+            let len = model::access_len(pos, buf.len() - done);
+            let piece = buf.get_mut(done..done + len).ok_or(EINVAL)?;
+            let irq = self
+                .model
+                .read(region.index(), pos, piece)
+                .map_err(|_| EINVAL)?;
+            self.signal(irq);
+            done += len;
+        }
+        Ok(())
+    }
+
+    /// Writes `data` at `offset` of `region`, as `read` does.
+    fn write(&mut self, region: Region, offset: u64, data: &[u8]) -> Result {
+        let mut done = 0;
+        while done < data.len() {
+            let pos = offset + done as u64;
+            let len = model::access_len(pos, data.len() - done);
+            let piece = data.get(done..done + len).ok_or(EINVAL)?;
+            let irq = self
+                .model
+                .write(region.index(), pos, piece)
+                .map_err(|_| EINVAL)?;
+            self.signal(irq);
+            done += len;
+        }
+        Ok(())
+    }
+
+    /// `VFIO_DEVICE_SET_IRQS` for an index the card has.
+    fn set_irqs(&mut self, index: IrqIndex, set: IrqSet) -> Result {
+        let model = &mut self.model;
+        if set.count == 0 {
+            // Only "no interrupts" is meaningful: remove the trigger.
+            if set.action != IrqAction::Trigger || !matches!(set.data, IrqData::None) {
+                return Err(EINVAL);
+            }
+            model.irq_disable(index).map_err(irq_errno)?;
+            *self.trigger(index) = None;
+            return Ok(());
+        }
+        // Every index of the card has one interrupt, and the request was
+        // validated against that: `start == 0 && count == 1` from here on.
+        match (set.action, set.data) {
+            (IrqAction::Trigger, IrqData::EventFd(fds)) => match fds.first() {
+                Some(&fd) if fd >= 0 => {
+                    let eventfd = EventFd::from_fd(fd)?;
+                    let irq = model.irq_enable(index).map_err(irq_errno)?;
+                    *self.trigger(index) = Some(eventfd);
+                    self.signal(irq);
+                }
+                // A negative descriptor removes the trigger, if there is one
+                // (as in `vfio-pci`, removing none is not an error).
+                Some(_) => match model.irq_active() {
+                    Some(active) if active == index => {
+                        model.irq_disable(index).map_err(irq_errno)?;
+                        *self.trigger(index) = None;
+                    }
+                    Some(_) => return Err(EINVAL),
+                    None => {}
+                },
+                None => return Err(EINVAL),
+            },
+            (action, data) => {
+                if !applies(&data)? {
+                    return Ok(());
+                }
+                let irq = match action {
+                    IrqAction::Trigger => model.irq_trigger(index),
+                    IrqAction::Mask => model.irq_mask(index).map(|()| None),
+                    IrqAction::Unmask => model.irq_unmask(index),
+                }
+                .map_err(irq_errno)?;
+                self.signal(irq);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether a request with `data` applies: always without data, if true with
+/// a boolean.  Masking or unmasking through an eventfd (irqfd) is not
+/// supported (`ENOTTY`, as `vfio-pci` answers for masking).
+fn applies(data: &IrqData) -> Result<bool> {
+    match data {
+        IrqData::None => Ok(true),
+        IrqData::Bool(values) => Ok(values.first().copied().unwrap_or(false)),
+        IrqData::EventFd(_) => Err(ENOTTY),
+    }
+}
+
+/// The errno of a refused interrupt request.
+fn irq_errno(e: IrqError) -> Error {
+    match e {
+        IrqError::NotActive | IrqError::Busy => EINVAL,
+        IrqError::Unsupported => ENOTTY,
+    }
+}
+
+/// The VFIO operations of an instance.
+struct MttyVfio;
+
+#[vtable]
+impl vfio::Operations for MttyVfio {
+    const NAME: &'static CStr = c_str!("vfio-rust-mtty");
+
+    type Data = Instance;
+    type OpenData = OpenInstance;
+
+    fn open_device<'a>(
+        dev: &'a vfio::Device<Self>,
+        vm: Option<VmRef<'a>>,
+    ) -> impl PinInit<OpenInstance, Error> + 'a {
+        let instance = dev.data();
+        // A VM that is already being destroyed is as good as none for a
+        // serial card: open without it.
+        let vm = vm.and_then(|vm| vm.to_owned().ok());
+        try_pin_init!(OpenInstance {
+            card <- new_mutex!(Card::new(instance.ports)),
+            // Last, so that the flag is only set when the open succeeds.
+            _vm: {
+                *instance.vm_attached.lock() = vm.is_some();
+                vm
+            },
+        }? Error)
+    }
+
+    fn close_device(dev: &vfio::Device<Self>, open: Pin<KBox<OpenInstance>>) {
+        *dev.data().vm_attached.lock() = false;
+        drop(open);
+    }
+
+    fn read(
+        _dev: &vfio::Device<Self>,
+        open: &OpenInstance,
+        mut buf: UserSliceWriter,
+        pos: u64,
+    ) -> Result<usize> {
+        let len = buf.len();
+        if len == 0 {
+            return Ok(0);
+        }
+        let RegionPos { region, offset } = RegionPos::decode(pos)?;
+        let mut bytes = [0u8; MAX_REGION_SIZE];
+        let data = bytes.get_mut(..len).ok_or(EINVAL)?;
+        {
+            let mut card = open.card.lock();
+            card.check_access(region, offset, len)?;
+            card.read(region, offset, data)?;
+        }
+        buf.write_slice(data)?;
+        Ok(len)
+    }
+
+    fn write(
+        _dev: &vfio::Device<Self>,
+        open: &OpenInstance,
+        mut buf: UserSliceReader,
+        pos: u64,
+    ) -> Result<usize> {
+        let len = buf.len();
+        if len == 0 {
+            return Ok(0);
+        }
+        let RegionPos { region, offset } = RegionPos::decode(pos)?;
+        let mut bytes = [0u8; MAX_REGION_SIZE];
+        let data = bytes.get_mut(..len).ok_or(EINVAL)?;
+        buf.read_slice(data)?;
+        let mut card = open.card.lock();
+        card.check_access(region, offset, len)?;
+        card.write(region, offset, data)?;
+        Ok(len)
+    }
+
+    fn ioctl(
+        _dev: &vfio::Device<Self>,
+        open: &OpenInstance,
+        cmd: u32,
+        arg: UserPtr,
+    ) -> Result<isize> {
+        match cmd {
+            bindings::VFIO_DEVICE_GET_INFO => {
+                let mut info = IoctlArg::<bindings::vfio_device_info>::read(arg)?;
+                info.flags = bindings::VFIO_DEVICE_FLAGS_PCI | bindings::VFIO_DEVICE_FLAGS_RESET;
+                info.num_regions = vfio_pci::NUM_REGIONS;
+                info.num_irqs = vfio_pci::NUM_IRQS;
+                info.write_back()?;
+            }
+            bindings::VFIO_DEVICE_GET_REGION_INFO => {
+                let mut info = IoctlArg::<bindings::vfio_region_info>::read(arg)?;
+                let region = Region::from_index(info.index).ok_or(EINVAL)?;
+                let size = open
+                    .card
+                    .lock()
+                    .model
+                    .region_size(region.index())
+                    .ok_or(EINVAL)?;
+                info.offset = region.file_offset();
+                info.size = size;
+                info.flags = if size == 0 {
+                    0
+                } else {
+                    bindings::VFIO_REGION_INFO_FLAG_READ | bindings::VFIO_REGION_INFO_FLAG_WRITE
+                };
+                info.write_back()?;
+            }
+            bindings::VFIO_DEVICE_GET_IRQ_INFO => {
+                let mut info = IoctlArg::<bindings::vfio_irq_info>::read(arg)?;
+                if info.index >= vfio_pci::NUM_IRQS {
+                    return Err(EINVAL);
+                }
+                let (flags, count) = match IrqIndex::from_vfio(info.index) {
+                    Some(index) if index.maskable() => (
+                        bindings::VFIO_IRQ_INFO_EVENTFD
+                            | bindings::VFIO_IRQ_INFO_MASKABLE
+                            | bindings::VFIO_IRQ_INFO_AUTOMASKED,
+                        index.count(),
+                    ),
+                    Some(index) => (
+                        bindings::VFIO_IRQ_INFO_EVENTFD | bindings::VFIO_IRQ_INFO_NORESIZE,
+                        index.count(),
+                    ),
+                    None => (0, 0),
+                };
+                info.flags = flags;
+                info.count = count;
+                info.write_back()?;
+            }
+            bindings::VFIO_DEVICE_SET_IRQS => {
+                let set = IrqSet::read(arg, vfio_pci::NUM_IRQS, |index| {
+                    IrqIndex::from_vfio(index).map_or(0, IrqIndex::count)
+                })?;
+                // The validation above refused indices without interrupts.
+                let index = IrqIndex::from_vfio(set.index).ok_or(EINVAL)?;
+                open.card.lock().set_irqs(index, set)?;
+            }
+            bindings::VFIO_DEVICE_RESET => open.card.lock().model.reset(),
+            _ => return Err(ENOTTY),
+        }
+        Ok(0)
+    }
+}
+
+/// The mdev driver of the instances.
+struct MttyDriver;
+
+#[vtable]
+impl mdev::Driver for MttyDriver {
+    const NAME: &'static CStr = NAME;
+    const DEVICE_API: &'static CStr = vfio_pci::DEVICE_API;
+    const ATTRIBUTE_GROUPS: &'static [mdev::AttributeGroup<Self>] = &[mdev::AttributeGroup {
+        name: Some(c_str!("rust_mtty")),
+        attributes: &[mdev::Attribute {
+            name: c_str!("vm_state"),
+            show: show_vm_state,
+        }],
+    }];
+
+    type TypeData = Ports;
+    type ParentData = PortPool;
+    type Data = KBox<vfio::Registration<MttyVfio>>;
+
+    fn probe(
+        mdev: &mdev::Device,
+        pool: &PortPool,
+        ty: &'static mdev::Type<Ports>,
+    ) -> Result<Self::Data> {
+        let reservation = PortReservation::new(pool, port_count(ty.data))?;
+        let registration = vfio::Registration::<MttyVfio>::new(
+            mdev,
+            try_pin_init!(Instance {
+                ports: ty.data,
+                _reservation: reservation,
+                vm_attached <- new_mutex!(false),
+            }? Error),
+        )?;
+        Ok(KBox::new(registration, GFP_KERNEL)?)
+    }
+
+    fn get_available(pool: &PortPool, ty: &'static mdev::Type<Ports>) -> u32 {
+        *pool.lock() / port_count(ty.data)
+    }
+
+    fn show_description(ty: &'static mdev::Type<Ports>, buf: &mut SysfsBuffer) -> Result {
+        buf.emit(format_args!(
+            "{} 16550A serial port(s), taken from a pool of {} ports shared by all types\n",
+            port_count(ty.data),
+            POOL_PORTS
+        ))
+    }
+}
+
+/// `rust_mtty/vm_state`: whether the instance holds a VM, and how many files
+/// have it open.
+fn show_vm_state(
+    _mdev: &mdev::Device,
+    registration: &vfio::Registration<MttyVfio>,
+    buf: &mut SysfsBuffer,
+) -> Result {
+    // Take the two locks one after the other: `vm_attached` is taken under
+    // VFIO's device set lock, which `open_count()` takes.
+    let attached = *registration.data().vm_attached.lock();
+    let open_count = registration.open_count();
+    buf.emit(format_args!(
+        "vm: {}\nopen_count: {}\n",
+        if attached { "attached" } else { "none" },
+        open_count
+    ))
+}
+
+struct RustMtty {
+    _parent: Pin<KBox<mdev::Parent<MttyDriver, ClassDevice>>>,
+}
+
+impl kernel::Module for RustMtty {
+    fn init(module: &'static ThisModule) -> Result<Self> {
+        let driver = Arc::pin_init(
+            mdev::DriverRegistration::<MttyDriver>::new(module),
+            GFP_KERNEL,
+        )?;
+        let device = ClassDevice::new(NAME, NAME)?;
+        let pool = Arc::pin_init(new_mutex!(POOL_PORTS), GFP_KERNEL)?;
+        let parent = KBox::pin_init(mdev::Parent::new(device, driver, &TYPES, pool), GFP_KERNEL)?;
+        Ok(Self { _parent: parent })
+    }
+}

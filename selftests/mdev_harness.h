@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Glue between kselftest_harness.h and the mdev tests.  Include it after
+ * kselftest_harness.h.
+ *
+ * Every fixture has one variant per driver (and per VFIO path where it
+ * matters), named "<driver>" or "<driver>_<path>", e.g. "rust_mtty_cdev".
+ * Variants exist per driver so that known differences of the C sample can be
+ * declared with XFAIL_ADD(fixture, mtty_group, test).  The environment
+ * variable MDEV_DRIVER (default "mtty") selects the driver under test:
+ * MDEV_HARNESS_MAIN() filters the other drivers' variants out (as if "-V
+ * name" had been given), so each run reports the tests of one driver only.
+ */
+#ifndef MDEV_HARNESS_H
+#define MDEV_HARNESS_H
+
+#include <string.h>
+
+#include "mdev_helpers.h"
+
+#define MDEV_VARIANT_DRIVERS { "mtty", "rust_mtty" }
+
+/* Driver part of a variant name: "rust_mtty_cdev" -> "rust_mtty". */
+static inline bool mdev_variant_is(const char *vname, const char *drv)
+{
+	size_t len = strlen(drv);
+	const char *rest = vname + len;
+
+	if (strncmp(vname, drv, len))
+		return false;
+	return !*rest || !strcmp(rest, "_group") || !strcmp(rest, "_cdev");
+}
+
+/*
+ * @ready says whether the tests can run at all here (driver loaded, and for
+ * some files KVM present).  When they cannot, every setup SKIPs, and the
+ * XFAIL_ADD() declarations are dropped: the 6.12 harness would otherwise
+ * report a skipped expected-failure as XPASS.
+ */
+static inline int mdev_harness_main(int argc, char **argv,
+				    bool (*ready)(const char *drv))
+{
+	static const char *const drivers[] = MDEV_VARIANT_DRIVERS;
+	const char *drv = mdev_driver();
+	struct __fixture_variant_metadata *v;
+	struct __fixture_metadata *f;
+	bool known = false;
+	char **nargv;
+	int n = 0, i, nvar = 0;
+
+	for (i = 0; i < (int)(sizeof(drivers) / sizeof(drivers[0])); i++)
+		known |= !strcmp(drivers[i], drv);
+
+	for (f = __fixture_list; f; f = f->next)
+		for (v = f->variant; v; v = v->next)
+			nvar++;
+
+	nargv = calloc(argc + 2 * nvar + 1, sizeof(*nargv));
+	if (!nargv)
+		return KSFT_FAIL;
+	nargv[n++] = argv[0];
+	/*
+	 * Exclusions go first: the harness stops at the first matching
+	 * filter, so a user's "-t name" cannot bring another driver back.
+	 * An unknown driver filters nothing; every setup then skips.
+	 */
+	if (known) {
+		for (f = __fixture_list; f; f = f->next) {
+			for (v = f->variant; v; v = v->next) {
+				if (mdev_variant_is(v->name, drv))
+					continue;
+				nargv[n++] = "-V";
+				nargv[n++] = (char *)v->name;
+			}
+		}
+	}
+	for (i = 1; i < argc; i++)
+		nargv[n++] = argv[i];
+
+	if (!mdev_parent_present(drv) || (ready && !ready(drv)))
+		for (f = __fixture_list; f; f = f->next)
+			for (v = f->variant; v; v = v->next)
+				v->xfails = NULL;
+
+	/* Instances left behind by a killed run would skew pool counts. */
+	mdev_remove_stale();
+	srandom(getpid() ^ (unsigned int)now_ms());
+
+	return test_harness_run(n, nargv);
+}
+
+#define MDEV_HARNESS_MAIN_READY(ready) \
+	int main(int argc, char **argv) \
+	{ \
+		return mdev_harness_main(argc, argv, (ready)); \
+	}
+
+#define MDEV_HARNESS_MAIN MDEV_HARNESS_MAIN_READY(NULL)
+
+/*
+ * Skip unless @drv is the driver under test and its mdev parent exists.
+ * For fixture setups; "statement" is return.
+ */
+#define MDEV_REQUIRE_DRIVER(drv) do { \
+	if (strcmp((drv), mdev_driver())) \
+		SKIP(return, "variant for %s, MDEV_DRIVER=%s", (drv), \
+		     mdev_driver()); \
+	if (!mdev_parent_present(drv)) \
+		SKIP(return, "mdev parent %s/%s absent (driver not loaded)", \
+		     MDEV_CLASS_DIR, (drv)); \
+} while (0)
+
+/*
+ * Say why a check is expected to fail for the C sample.  Only meaningful
+ * in a test that has XFAIL_ADD() for the mtty variants: the reason is
+ * printed on the TAP line ("# XFAIL known difference: ...").  Such a test
+ * must not SKIP after its setup (a SKIP would be reported as XPASS).
+ */
+#define KNOWN_DIFFERENCE(drv, fmt, ...) do { \
+	if (!strcmp((drv), "mtty")) \
+		snprintf(_metadata->results->reason, \
+			 sizeof(_metadata->results->reason), \
+			 "known difference: " fmt, ##__VA_ARGS__); \
+} while (0)
+
+/* errno-returning helper result as (ret, expected errno) pair */
+#define ASSERT_ERRNO(expected, expr) ASSERT_EQ(-(expected), (expr))
+#define EXPECT_ERRNO(expected, expr) EXPECT_EQ(-(expected), (expr))
+
+#endif /* MDEV_HARNESS_H */

@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the VFIO mdev selftests: mdev instances, the two ways of
+ * opening a VFIO device (group/container and cdev/iommufd), KVM VMs with a
+ * KVM-VFIO device, module reference counts.
+ *
+ * Functions return 0 (or a non-negative value) on success and -errno on
+ * failure; they never abort, so that the tests decide what is fatal.
+ */
+#ifndef MDEV_HELPERS_H
+#define MDEV_HELPERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* All instances created by the tests have UUIDs starting with this. */
+#define MDEV_UUID_MARK		"5e1f7e57"
+#define MDEV_UUID_LEN		36
+#define MDEV_MAX_INSTANCES	32
+
+#define MDEV_BUS_DIR		"/sys/bus/mdev/devices"
+#define MDEV_CLASS_DIR		"/sys/class/mdev_bus"
+#define KVM_DEBUGFS_DIR		"/sys/kernel/debug/kvm"
+
+/* ---- sysfs / files ---- */
+int file_read_str(const char *path, char *buf, size_t len);
+int file_read_long(const char *path, long *val);
+int file_write_str(const char *path, const char *s);
+bool path_exists(const char *path);
+
+/* ---- driver and types ---- */
+/* MDEV_DRIVER from the environment, "mtty" if unset. */
+const char *mdev_driver(void);
+bool mdev_parent_present(const char *drv);
+/* Path of attribute @attr of type "<drv>-<nports>" (attr may be NULL). */
+void mdev_type_path(char *buf, size_t len, const char *drv, int nports,
+		    const char *attr);
+/* available_instances of type "<drv>-<nports>", or -errno. */
+long mdev_available(const char *drv, int nports);
+
+/* ---- instances ---- */
+struct mdev_set {
+	int n;
+	char uuid[MDEV_MAX_INSTANCES][MDEV_UUID_LEN + 1];
+};
+
+void mdev_new_uuid(char uuid[MDEV_UUID_LEN + 1]);
+/* Create with a given UUID: write it to the type's create file. */
+int mdev_create_uuid(const char *drv, int nports, const char *uuid);
+int mdev_remove(const char *uuid);
+/* Create a fresh instance, recorded in @set; *idx gets its slot. */
+int mdev_set_create(struct mdev_set *set, const char *drv, int nports,
+		    int *idx);
+int mdev_set_remove(struct mdev_set *set, int idx);
+void mdev_set_remove_all(struct mdev_set *set);
+/* Remove instances left over by killed test runs (UUID mark). */
+void mdev_remove_stale(void);
+/* Path of per-instance attribute, e.g. "rust_mtty/vm_state". */
+void mdev_attr_path(char *buf, size_t len, const char *uuid, const char *attr);
+
+/* ---- VFIO ---- */
+enum vfio_path { VFIO_PATH_GROUP, VFIO_PATH_CDEV };
+
+struct vfio_dev {
+	enum vfio_path path;
+	char uuid[MDEV_UUID_LEN + 1];
+	int container;		/* group path */
+	int group;		/* group path */
+	int iommufd;		/* cdev path */
+	uint32_t ioas_id;	/* cdev path */
+	int fd;			/* device fd */
+};
+
+void vfio_dev_init(struct vfio_dev *d, enum vfio_path path, const char *uuid);
+/*
+ * Prepare the path without opening the device: group path opens the
+ * container and the group and sets the type1 IOMMU; cdev path opens
+ * /dev/iommu, allocates an IOAS and opens the device cdev (not bound).
+ */
+int vfio_dev_prepare(struct vfio_dev *d);
+/*
+ * Open the device: group path VFIO_GROUP_GET_DEVICE_FD (a new fd each call);
+ * cdev path bind the cdev fd to iommufd and attach the IOAS.
+ */
+int vfio_dev_open_device(struct vfio_dev *d);
+/* prepare + open_device, cleaning up on failure. */
+int vfio_dev_open(struct vfio_dev *d, enum vfio_path path, const char *uuid);
+/* Close everything (device first). Safe to call twice. */
+void vfio_dev_close(struct vfio_dev *d);
+
+int vfio_group_number(const char *uuid);
+int vfio_group_get_device_fd(int group, const char *uuid);
+int vfio_cdev_open(const char *uuid);
+int vfio_cdev_bind(int devfd, int iommufd);
+int vfio_cdev_attach(int devfd, uint32_t pt_id);
+int iommufd_open(int *iommufd, uint32_t *ioas_id);
+
+/* Device ioctls returning 0 or -errno. */
+int vfio_get_info(int fd, uint32_t *flags, uint32_t *nregions, uint32_t *nirqs);
+int vfio_region(int fd, uint32_t index, uint64_t *offset, uint64_t *size,
+		uint32_t *flags);
+int vfio_irq_info(int fd, uint32_t index, uint32_t *flags, uint32_t *count);
+/* SET_IRQS with DATA_EVENTFD for one vector (fd may be -1). */
+int vfio_irq_set_eventfd(int fd, uint32_t index, uint32_t action, int efd);
+/* SET_IRQS with DATA_NONE. */
+int vfio_irq_set_none(int fd, uint32_t index, uint32_t action,
+		      uint32_t start, uint32_t count);
+
+/* Region accessors: 0 or -errno, exact size or -EIO. */
+int region_read(int fd, uint64_t off, void *buf, size_t len);
+int region_write(int fd, uint64_t off, const void *buf, size_t len);
+
+/* ---- UART registers behind an I/O BAR (byte accesses) ---- */
+int uart_write(int fd, uint64_t bar_off, unsigned int reg, uint8_t val);
+/* Returns the register value (0..255) or -errno. */
+int uart_read(int fd, uint64_t bar_off, unsigned int reg);
+/*
+ * Enable the FIFO (trigger level 1), OUT2/DTR/RTS and the receive-data
+ * interrupt, as the 8250 driver of a guest does.
+ */
+int uart_enable_rx_irq(int fd, uint64_t bar_off);
+/*
+ * Smoke test: loop @val through THR/RBR, checking LSR.DR before and after.
+ * Returns 0 or a negative errno (-EIO when the data is wrong).
+ */
+int uart_loopback_ok(int fd, uint64_t bar_off, uint8_t val);
+
+/* ---- eventfd ---- */
+int efd_new(void);
+/* Wait up to @ms for the eventfd; return its counter (>0), 0 on timeout. */
+long efd_wait(int efd, int ms);
+
+/* ---- KVM ---- */
+struct kvm_vm {
+	int kvm;	/* /dev/kvm */
+	int vm;		/* KVM_CREATE_VM */
+	int dev;	/* KVM-VFIO device */
+	char dir[128];	/* debugfs directory of the VM */
+};
+
+bool kvm_available(void);
+/* kvm_amd or kvm_intel, whichever is loaded (NULL if none). */
+const char *kvm_vendor_module(void);
+int kvm_debugfs_ensure(void);
+int kvm_vm_create(struct kvm_vm *vm);
+int kvm_vm_file(struct kvm_vm *vm, int fd, bool add);
+/* Close the KVM-VFIO device, VM and /dev/kvm fds. */
+void kvm_vm_close_fds(struct kvm_vm *vm);
+bool kvm_vm_alive(const struct kvm_vm *vm);
+/* Number of live VMs (debugfs directories), or -errno. */
+int kvm_vm_count(void);
+
+/* ---- modules ---- */
+bool module_loaded(const char *name);
+long module_refcnt(const char *name);
+int module_unload(const char *name);
+/* modprobe, falling back to finit_module of the in-tree file. */
+int module_load(const char *name);
+
+/* ---- misc ---- */
+uint64_t now_ms(void);
+
+#endif /* MDEV_HELPERS_H */
