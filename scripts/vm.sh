@@ -8,6 +8,8 @@
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 mkdir -p "$BUILD"
-exec vng --run "$KDIR" --disable-kvm --qemu-opts="-cpu EPYC" \
+# --verbose puts the kernel log on the console, so that a panic that ends
+# the VM is still on record in the runner's console.log.
+exec vng --run "$KDIR" --verbose --disable-kvm --qemu-opts="-cpu EPYC" \
 	--memory "${VM_MEMORY:-2G}" --cpus "${VM_CPUS:-2}" --rwdir "$BUILD" \
 	--exec "$*"

@@ -48,7 +48,7 @@ static inline int mdev_harness_main(int argc, char **argv,
 	char **nargv;
 	int n = 0, i, nvar = 0;
 
-	for (i = 0; i < (int)(sizeof(drivers) / sizeof(drivers[0])); i++)
+	for (i = 0; i < (int)ARRAY_SIZE(drivers); i++)
 		known |= !strcmp(drivers[i], drv);
 
 	for (f = __fixture_list; f; f = f->next)

@@ -293,7 +293,7 @@ TEST_F_TIMEOUT(kvm, several_fds, 120)
 	int fd2;
 
 	if (variant->path != VFIO_PATH_GROUP)
-		SKIP(return, "group path only: a cdev is bound through one fd (see cdev_second_bind_*)");
+		SKIP(return, "group path only: one fd binds a cdev (see cdev_second_bind_*)");
 
 	NEW_VM(&vm);
 	OPEN_DEV(&d, &vm);

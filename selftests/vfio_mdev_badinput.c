@@ -239,7 +239,7 @@ TEST_F(bad, bad_region_index)
 	struct vfio_region_info info;
 	unsigned int i;
 
-	for (i = 0; i < sizeof(idx) / sizeof(idx[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(idx); i++) {
 		info = (struct vfio_region_info){
 			.argsz = sizeof(info), .index = idx[i],
 		};
@@ -258,7 +258,7 @@ TEST_F(bad, bad_irq_index)
 	struct vfio_irq_info info;
 	unsigned int i;
 
-	for (i = 0; i < sizeof(idx) / sizeof(idx[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(idx); i++) {
 		info = (struct vfio_irq_info){
 			.argsz = sizeof(info), .index = idx[i],
 		};
