@@ -38,7 +38,7 @@ run_one() {	# NAME DRIVER COMMAND
 	echo "rust-mdev: test $name" > /dev/kmsg
 	echo "rust-mdev: test $name"
 	start=$(date +%s)
-	MDEV_DRIVER=$drv timeout -k 10 1200 "$cmd" > "$OUT/tap/$name.tap" 2>&1
+	MDEV_DRIVER=$drv timeout -k 10 1800 "$cmd" > "$OUT/tap/$name.tap" 2>&1
 	echo $? > "$OUT/tap/$name.rc"
 	echo "$(($(date +%s) - start))" > "$OUT/tap/$name.secs"
 }

@@ -29,7 +29,7 @@ host_view() {
 }
 
 t0=$(date +%s%N)
-timeout 900 qemu-system-x86_64 -accel kvm -m 512 -display none -no-reboot \
+timeout 1500 qemu-system-x86_64 -accel kvm -m 512 -display none -no-reboot \
 	-serial "file:$work/l2.log" -kernel "$BZIMAGE" -initrd "$L2_INITRD" \
 	-append "console=ttyS0 panic=-1" \
 	-device "vfio-pci,sysfsdev=$dev" </dev/null >"$work/qemu.out" 2>&1 &
