@@ -7,7 +7,7 @@ set -euo pipefail
 debs=(linux-source-6.12 rustc-web rust-web-src rust-web-clippy rustfmt-web
       clang lld llvm libclang-dev
       qemu-system-x86 busybox-static bc flex bison libelf-dev libssl-dev
-      cpio dwarves make gcc libc6-dev kmod python3-pip rsync)
+      cpio dwarves make gcc libc6-dev kmod python3-venv rsync)
 
 missing=()
 for p in "${debs[@]}"; do
@@ -27,7 +27,10 @@ if ! "$BINDGEN" --version >/dev/null 2>&1; then
 	cargo install --locked bindgen-cli
 fi
 
+# Debian's Python is externally managed (PEP 668): virtme-ng goes into a
+# virtual environment in the cache, whose bin/ env.sh puts on PATH.
 if ! command -v vng >/dev/null 2>&1; then
-	log "installing virtme-ng with pip"
-	pip install -q virtme-ng
+	log "installing virtme-ng with pip into $VENV"
+	/usr/bin/python3 -m venv "$VENV"
+	"$VENV/bin/pip" install -q virtme-ng
 fi

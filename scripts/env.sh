@@ -14,7 +14,9 @@ BUILD=$TOP/build
 JOBS=${JOBS:-$(($(nproc) + 1))}
 
 # The rustup toolchain, if any, has no rust-src: Debian's rustc must win.
-export PATH=/usr/bin:$HOME/.cargo/bin:$PATH
+# virtme-ng lives in a virtual environment of the cache (scripts/deps.sh).
+VENV=$RUST_MDEV_CACHE/venv
+export PATH=/usr/bin:$HOME/.cargo/bin:$PATH:$VENV/bin
 BINDGEN=${BINDGEN:-$(command -v bindgen || echo "$HOME/.cargo/bin/bindgen")}
 KMAKE=(make -C "$KDIR" LLVM=1 RUSTC=/usr/bin/rustc BINDGEN="$BINDGEN" -j"$JOBS")
 
