@@ -424,6 +424,33 @@ impl<T: Operations> VTable<T> {
         }
     }
 
+    /// The part of `read` and `write` that does not depend on the direction:
+    /// finds the open device, decodes the position, calls `io` with the
+    /// offset and advances the position by what it transferred.
+    ///
+    /// # Safety
+    ///
+    /// `vdev` must be an open device of `T` and `ppos` a valid position.
+    unsafe fn rw(
+        vdev: *mut bindings::vfio_device,
+        count: usize,
+        ppos: *mut bindings::loff_t,
+        io: impl FnOnce(&Device<T>, &T::OpenData, u64) -> Result<usize>,
+    ) -> isize {
+        // SAFETY: As in `open_device`.
+        let dev = unsafe { Device::<T>::from_raw(vdev) };
+        // SAFETY: VFIO only calls `read` and `write` on an open device.
+        let Some(open) = (unsafe { dev.open_data() }) else {
+            return EINVAL.to_errno() as isize;
+        };
+        // SAFETY: `ppos` is valid for the duration of the call.
+        let pos = unsafe { &mut *ppos };
+        let Ok(offset) = u64::try_from(*pos) else {
+            return EINVAL.to_errno() as isize;
+        };
+        io_result(io(dev, open, offset), count, pos)
+    }
+
     /// # Safety
     ///
     /// `vdev` must be an open device of `T`; `buf` must be a user pointer
@@ -435,19 +462,13 @@ impl<T: Operations> VTable<T> {
         count: usize,
         ppos: *mut bindings::loff_t,
     ) -> isize {
-        // SAFETY: As in `open_device`.
-        let dev = unsafe { Device::<T>::from_raw(vdev) };
-        // SAFETY: VFIO only calls this on an open device.
-        let Some(open) = (unsafe { dev.open_data() }) else {
-            return EINVAL.to_errno() as isize;
-        };
-        // SAFETY: `ppos` is valid for the duration of the call.
-        let pos = unsafe { &mut *ppos };
-        let Ok(offset) = u64::try_from(*pos) else {
-            return EINVAL.to_errno() as isize;
-        };
         let writer = UserSlice::new(buf as UserPtr, count).writer();
-        io_result(T::read(dev, open, writer, offset), count, pos)
+        // SAFETY: Forwarded from the caller.
+        unsafe {
+            Self::rw(vdev, count, ppos, |dev, open, off| {
+                T::read(dev, open, writer, off)
+            })
+        }
     }
 
     /// # Safety
@@ -459,19 +480,13 @@ impl<T: Operations> VTable<T> {
         count: usize,
         ppos: *mut bindings::loff_t,
     ) -> isize {
-        // SAFETY: As in `open_device`.
-        let dev = unsafe { Device::<T>::from_raw(vdev) };
-        // SAFETY: VFIO only calls this on an open device.
-        let Some(open) = (unsafe { dev.open_data() }) else {
-            return EINVAL.to_errno() as isize;
-        };
-        // SAFETY: `ppos` is valid for the duration of the call.
-        let pos = unsafe { &mut *ppos };
-        let Ok(offset) = u64::try_from(*pos) else {
-            return EINVAL.to_errno() as isize;
-        };
         let reader = UserSlice::new(buf as UserPtr, count).reader();
-        io_result(T::write(dev, open, reader, offset), count, pos)
+        // SAFETY: Forwarded from the caller.
+        unsafe {
+            Self::rw(vdev, count, ppos, |dev, open, off| {
+                T::write(dev, open, reader, off)
+            })
+        }
     }
 
     /// # Safety

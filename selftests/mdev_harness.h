@@ -123,6 +123,40 @@ static inline int mdev_harness_main(int argc, char **argv,
 			 "known difference: " fmt, ##__VA_ARGS__); \
 } while (0)
 
+/*
+ * The variants of a fixture whose tests run on both drivers and both VFIO
+ * paths (mtty_group, mtty_cdev, rust_mtty_group, rust_mtty_cdev), or on
+ * both drivers only (mtty, rust_mtty).
+ */
+#define MDEV_PATH_VARIANTS(fixture) \
+	FIXTURE_VARIANT(fixture) { \
+		const char *driver; \
+		enum vfio_path path; \
+	}; \
+	FIXTURE_VARIANT_ADD(fixture, mtty_group) { \
+		.driver = "mtty", .path = VFIO_PATH_GROUP, \
+	}; \
+	FIXTURE_VARIANT_ADD(fixture, mtty_cdev) { \
+		.driver = "mtty", .path = VFIO_PATH_CDEV, \
+	}; \
+	FIXTURE_VARIANT_ADD(fixture, rust_mtty_group) { \
+		.driver = "rust_mtty", .path = VFIO_PATH_GROUP, \
+	}; \
+	FIXTURE_VARIANT_ADD(fixture, rust_mtty_cdev) { \
+		.driver = "rust_mtty", .path = VFIO_PATH_CDEV, \
+	}
+
+#define MDEV_DRIVER_VARIANTS(fixture) \
+	FIXTURE_VARIANT(fixture) { \
+		const char *driver; \
+	}; \
+	FIXTURE_VARIANT_ADD(fixture, mtty) { \
+		.driver = "mtty", \
+	}; \
+	FIXTURE_VARIANT_ADD(fixture, rust_mtty) { \
+		.driver = "rust_mtty", \
+	}
+
 /* errno-returning helper result as (ret, expected errno) pair */
 #define ASSERT_ERRNO(expected, expr) ASSERT_EQ(-(expected), (expr))
 #define EXPECT_ERRNO(expected, expr) EXPECT_EQ(-(expected), (expr))

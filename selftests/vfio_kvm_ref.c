@@ -47,26 +47,7 @@ FIXTURE(kvm) {
 	int base_vms;
 };
 
-FIXTURE_VARIANT(kvm) {
-	const char *driver;
-	enum vfio_path path;
-};
-
-FIXTURE_VARIANT_ADD(kvm, mtty_group) {
-	.driver = "mtty", .path = VFIO_PATH_GROUP,
-};
-
-FIXTURE_VARIANT_ADD(kvm, mtty_cdev) {
-	.driver = "mtty", .path = VFIO_PATH_CDEV,
-};
-
-FIXTURE_VARIANT_ADD(kvm, rust_mtty_group) {
-	.driver = "rust_mtty", .path = VFIO_PATH_GROUP,
-};
-
-FIXTURE_VARIANT_ADD(kvm, rust_mtty_cdev) {
-	.driver = "rust_mtty", .path = VFIO_PATH_CDEV,
-};
+MDEV_PATH_VARIANTS(kvm);
 
 static bool kvm_ready(const char *drv)
 {

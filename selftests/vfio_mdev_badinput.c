@@ -38,26 +38,7 @@ FIXTURE(bad) {
 	uint64_t bar0;
 };
 
-FIXTURE_VARIANT(bad) {
-	const char *driver;
-	enum vfio_path path;
-};
-
-FIXTURE_VARIANT_ADD(bad, mtty_group) {
-	.driver = "mtty", .path = VFIO_PATH_GROUP,
-};
-
-FIXTURE_VARIANT_ADD(bad, mtty_cdev) {
-	.driver = "mtty", .path = VFIO_PATH_CDEV,
-};
-
-FIXTURE_VARIANT_ADD(bad, rust_mtty_group) {
-	.driver = "rust_mtty", .path = VFIO_PATH_GROUP,
-};
-
-FIXTURE_VARIANT_ADD(bad, rust_mtty_cdev) {
-	.driver = "rust_mtty", .path = VFIO_PATH_CDEV,
-};
+MDEV_PATH_VARIANTS(bad);
 
 FIXTURE_SETUP(bad)
 {
@@ -518,17 +499,7 @@ FIXTURE(badcreate) {
 	struct mdev_set set;
 };
 
-FIXTURE_VARIANT(badcreate) {
-	const char *driver;
-};
-
-FIXTURE_VARIANT_ADD(badcreate, mtty) {
-	.driver = "mtty",
-};
-
-FIXTURE_VARIANT_ADD(badcreate, rust_mtty) {
-	.driver = "rust_mtty",
-};
+MDEV_DRIVER_VARIANTS(badcreate);
 
 FIXTURE_SETUP(badcreate)
 {

@@ -40,26 +40,7 @@ FIXTURE(dev) {
 	uint64_t bar[2];	/* BAR0/BAR1 region offsets (port 0/1) */
 };
 
-FIXTURE_VARIANT(dev) {
-	const char *driver;
-	enum vfio_path path;
-};
-
-FIXTURE_VARIANT_ADD(dev, mtty_group) {
-	.driver = "mtty", .path = VFIO_PATH_GROUP,
-};
-
-FIXTURE_VARIANT_ADD(dev, mtty_cdev) {
-	.driver = "mtty", .path = VFIO_PATH_CDEV,
-};
-
-FIXTURE_VARIANT_ADD(dev, rust_mtty_group) {
-	.driver = "rust_mtty", .path = VFIO_PATH_GROUP,
-};
-
-FIXTURE_VARIANT_ADD(dev, rust_mtty_cdev) {
-	.driver = "rust_mtty", .path = VFIO_PATH_CDEV,
-};
+MDEV_PATH_VARIANTS(dev);
 
 static int dev_regions(FIXTURE_DATA(dev) *self)
 {
@@ -671,17 +652,7 @@ FIXTURE(types) {
 	struct mdev_set set;
 };
 
-FIXTURE_VARIANT(types) {
-	const char *driver;
-};
-
-FIXTURE_VARIANT_ADD(types, mtty) {
-	.driver = "mtty",
-};
-
-FIXTURE_VARIANT_ADD(types, rust_mtty) {
-	.driver = "rust_mtty",
-};
+MDEV_DRIVER_VARIANTS(types);
 
 FIXTURE_SETUP(types)
 {

@@ -196,34 +196,20 @@ impl Card {
     /// Reads `buf.len()` bytes at `offset` of `region`, as a sequence of
     /// naturally aligned register accesses.
     fn read(&mut self, region: Region, offset: u64, buf: &mut [u8]) -> Result {
-        let mut done = 0;
-        while done < buf.len() {
-            let pos = offset + done as u64;
-            let len = model::access_len(pos, buf.len() - done);
-            let piece = buf.get_mut(done..done + len).ok_or(EINVAL)?;
-            let irq = self
-                .model
-                .read(region.index(), pos, piece)
-                .map_err(|_| EINVAL)?;
-            self.signal(irq);
-            done += len;
+        for (pos, range) in model::accesses(offset, buf.len()) {
+            let piece = buf.get_mut(range).ok_or(EINVAL)?;
+            let irq = self.model.read(region.index(), pos, piece);
+            self.signal(irq.map_err(|_| EINVAL)?);
         }
         Ok(())
     }
 
     /// Writes `data` at `offset` of `region`, as `read` does.
     fn write(&mut self, region: Region, offset: u64, data: &[u8]) -> Result {
-        let mut done = 0;
-        while done < data.len() {
-            let pos = offset + done as u64;
-            let len = model::access_len(pos, data.len() - done);
-            let piece = data.get(done..done + len).ok_or(EINVAL)?;
-            let irq = self
-                .model
-                .write(region.index(), pos, piece)
-                .map_err(|_| EINVAL)?;
-            self.signal(irq);
-            done += len;
+        for (pos, range) in model::accesses(offset, data.len()) {
+            let piece = data.get(range).ok_or(EINVAL)?;
+            let irq = self.model.write(region.index(), pos, piece);
+            self.signal(irq.map_err(|_| EINVAL)?);
         }
         Ok(())
     }
@@ -301,6 +287,24 @@ fn irq_errno(e: IrqError) -> Error {
 /// The VFIO operations of an instance.
 struct MttyVfio;
 
+/// Runs `io` on a scratch buffer for a user access of `len` bytes at the
+/// VFIO file position `pos`: the common part of `read` and `write`.  An
+/// empty access does nothing; a bad position, or one longer than any
+/// region, is `EINVAL`.
+fn with_scratch(
+    pos: u64,
+    len: usize,
+    io: impl FnOnce(RegionPos, &mut [u8]) -> Result,
+) -> Result<usize> {
+    if len == 0 {
+        return Ok(0);
+    }
+    let at = RegionPos::decode(pos)?;
+    let mut bytes = [0u8; MAX_REGION_SIZE];
+    io(at, bytes.get_mut(..len).ok_or(EINVAL)?)?;
+    Ok(len)
+}
+
 #[vtable]
 impl vfio::Operations for MttyVfio {
     const NAME: &'static CStr = c_str!("vfio-rust-mtty");
@@ -337,20 +341,15 @@ impl vfio::Operations for MttyVfio {
         mut buf: UserSliceWriter,
         pos: u64,
     ) -> Result<usize> {
-        let len = buf.len();
-        if len == 0 {
-            return Ok(0);
-        }
-        let RegionPos { region, offset } = RegionPos::decode(pos)?;
-        let mut bytes = [0u8; MAX_REGION_SIZE];
-        let data = bytes.get_mut(..len).ok_or(EINVAL)?;
-        {
-            let mut card = open.card.lock();
-            card.check_access(region, offset, len)?;
-            card.read(region, offset, data)?;
-        }
-        buf.write_slice(data)?;
-        Ok(len)
+        with_scratch(pos, buf.len(), |RegionPos { region, offset }, data| {
+            {
+                let mut card = open.card.lock();
+                card.check_access(region, offset, data.len())?;
+                card.read(region, offset, data)?;
+            }
+            // Copied out after the lock is dropped: this may fault.
+            buf.write_slice(data)
+        })
     }
 
     fn write(
@@ -359,18 +358,13 @@ impl vfio::Operations for MttyVfio {
         mut buf: UserSliceReader,
         pos: u64,
     ) -> Result<usize> {
-        let len = buf.len();
-        if len == 0 {
-            return Ok(0);
-        }
-        let RegionPos { region, offset } = RegionPos::decode(pos)?;
-        let mut bytes = [0u8; MAX_REGION_SIZE];
-        let data = bytes.get_mut(..len).ok_or(EINVAL)?;
-        buf.read_slice(data)?;
-        let mut card = open.card.lock();
-        card.check_access(region, offset, len)?;
-        card.write(region, offset, data)?;
-        Ok(len)
+        with_scratch(pos, buf.len(), |RegionPos { region, offset }, data| {
+            // Copied in before the lock is taken: this may fault.
+            buf.read_slice(data)?;
+            let mut card = open.card.lock();
+            card.check_access(region, offset, data.len())?;
+            card.write(region, offset, data)
+        })
     }
 
     fn ioctl(

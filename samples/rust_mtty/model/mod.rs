@@ -45,6 +45,8 @@
 //!   as `mtty_read()` does: 4 if `offset` is 4-aligned and `remaining >= 4`,
 //!   else 2 if 2-aligned and `remaining >= 2`, else 1 (0 if `remaining` is
 //!   0).  A piece cut this way is always a valid length and alignment.
+//!   [`accesses(offset, len)`](accesses) yields the whole sequence of
+//!   pieces, each as its offset and its range in the user's buffer.
 //! - [`Mtty::reset`]: `VFIO_DEVICE_RESET`; see "Reset" below.  Cannot raise
 //!   an interrupt.
 //! - [`IrqIndex`]: `Intx` or `Msi`, the VFIO IRQ indexes the card supports;
@@ -160,6 +162,8 @@ mod uart;
 
 pub(crate) use irq::{IrqError, IrqIndex};
 
+use core::ops::Range;
+
 use irq::IrqState;
 use pci::ConfigSpace;
 use uart::Uart;
@@ -223,6 +227,23 @@ pub(crate) const fn access_len(offset: u64, remaining: usize) -> usize {
     } else {
         0
     }
+}
+
+/// The pieces, cut by [`access_len`], of a user access of `len` bytes at
+/// `offset`: each piece's offset and its range within the user's buffer,
+/// in order.
+pub(crate) fn accesses(offset: u64, len: usize) -> impl Iterator<Item = (u64, Range<usize>)> {
+    let mut done = 0;
+    core::iter::from_fn(move || {
+        let pos = offset.wrapping_add(done as u64);
+        let piece = access_len(pos, len - done);
+        if piece == 0 {
+            return None;
+        }
+        let range = done..done + piece;
+        done += piece;
+        Some((pos, range))
+    })
 }
 
 /// A region the card implements.

@@ -3,7 +3,7 @@
 //! Region geometry and access validation.
 
 use super::*;
-use crate::model::{access_len, AccessError};
+use crate::model::{access_len, accesses, AccessError};
 
 #[test]
 fn ports_variants() {
@@ -156,15 +156,17 @@ fn access_len_splits_like_mtty_read() {
     let m = &mut card(Ports::One);
     for start in 0..256u64 {
         for total in 0..=(256 - start as usize) {
-            let (mut offset, mut left) = (start, total);
-            while left > 0 {
-                let len = access_len(offset, left);
+            let mut covered = 0;
+            for (offset, range) in accesses(start, total) {
+                let len = range.len();
                 assert!(matches!(len, 1 | 2 | 4));
+                assert_eq!(range.start, covered);
+                assert_eq!(offset, start + covered as u64);
+                covered = range.end;
                 let mut buf = [0u8; 4];
                 assert_eq!(m.read(CONFIG, offset, &mut buf[..len]), Ok(None));
-                offset += len as u64;
-                left -= len;
             }
+            assert_eq!(covered, total);
         }
     }
 }
