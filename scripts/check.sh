@@ -44,6 +44,11 @@ if [ -f "$model/Cargo.toml" ] && { [ -z "$T" ] || [[ " $T " == *" model "* ]]; }
 fi
 [ -s "$OUT/expected" ] || die "no test matches T=$T (see selftests/TESTS)"
 
+# Settings passed into the VM (its environment is not the host's).
+for v in NESTED_APPEND NESTED_TIMEOUT; do
+	[ -n "${!v:-}" ] && printf '%s=%q\n' "$v" "${!v}"
+done > "$OUT/env"
+
 if [ -s "$OUT/plan" ]; then
 	log "running $(wc -l < "$OUT/plan") tests in the test VM"
 	"$TOP/scripts/vm.sh" "$TOP/scripts/vm-tests.sh $OUT" 2>&1 | tee "$OUT/console.log" |

@@ -7,9 +7,11 @@ set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 OUT=$1
 export RUST_MTTY_KO=$TOP/samples/rust_mtty/rust_mtty.ko
-export BZIMAGE L2_INITRD=$TOP/build/l2-initramfs.cpio.gz
+export BZIMAGE L2_INITRD=$TOP/build/l2-initramfs.cpio.gz NESTED_OUT=$OUT/nested
 BZIMAGE=$(cat "$TOP/build/l2-bzimage-path")
 mkdir -p "$OUT/tap"
+# shellcheck disable=SC1091
+[ -f "$OUT/env" ] && set -a && . "$OUT/env" && set +a
 cut -d' ' -f1 /proc/uptime > "$OUT/boot-seconds"
 
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
@@ -54,6 +56,8 @@ if [ -w /sys/kernel/debug/kmemleak ]; then
 	echo scan > /sys/kernel/debug/kmemleak
 	echo scan > /sys/kernel/debug/kmemleak
 	cat /sys/kernel/debug/kmemleak > "$OUT/kmemleak.txt"
+else
+	echo "no /sys/kernel/debug/kmemleak" > "$OUT/kmemleak.unavailable"
 fi
 dmesg > "$OUT/dmesg.txt"
 echo "rust-mdev: vm done"

@@ -1,87 +1,161 @@
 #!/bin/bash
-# A nested QEMU guest with KVM uses an mdev instance through
+# A nested QEMU guest with KVM uses mdev instances through
 # -device vfio-pci,sysfsdev=...: its 8250 driver binds the ports and bytes
 # written to them come back through the loopback, interrupt-driven.  While
-# the guest runs the host shows the instance, the attached VM and the
-# module reference counts.  Needs BZIMAGE and L2_INITRD (set by the runner).
+# the guest runs the host shows the instances, the attached VM and the
+# module reference counts; after QEMU exits the VM is gone and the drivers
+# unload.
+#
+# One guest serves every driver of MDEV_DRIVERS (default "mtty rust_mtty"),
+# one 2-port instance each, at PCI slot 0x10, 0x11, ...: booting the guest
+# is what takes the time under TCG.  Needs BZIMAGE and L2_INITRD (set by
+# the runner).  NESTED_OUT, if set, receives the guest's console and
+# QEMU's output; NESTED_APPEND replaces "loglevel=3" on the guest's kernel
+# command line, NESTED_TIMEOUT (s) the 1500 s QEMU is given.
 . "$(dirname "$0")/tap.sh"
-drv=${MDEV_DRIVER:-mtty}
-name="nested guest ($drv)"
+drivers=${MDEV_DRIVERS:-mtty rust_mtty}
 
-[ -d "/sys/class/mdev_bus/$drv" ] || { tap_skip "$name" "no mdev parent $drv: module not loaded or not built"; tap_done; }
-[ -e /dev/kvm ] || { tap_skip "$name" "no /dev/kvm in this VM (kvm_amd did not load)"; tap_done; }
-[ -f "${BZIMAGE:-}" ] && [ -f "${L2_INITRD:-}" ] || { tap_fail "$name: BZIMAGE or L2_INITRD missing"; tap_done; }
+[ -e /dev/kvm ] || { tap_skip "nested guest" "no /dev/kvm in this VM (kvm_amd did not load)"; tap_done; }
+[ -f "${BZIMAGE:-}" ] && [ -f "${L2_INITRD:-}" ] || { tap_fail "nested guest: BZIMAGE or L2_INITRD missing"; tap_done; }
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 
-uuid=$(mdev_create "$drv" 2) || { tap_fail "$name: create a $drv-2 instance"; tap_done; }
-dev=/sys/bus/mdev/devices/$uuid
-state_attr=$dev/rust_mtty/vm_state
+# The guest's console is a file QEMU writes a byte at a time: keep it off
+# 9p, in the VM's own /tmp, and copy it to NESTED_OUT at the end.
 work=$(mktemp -d)
-vms_before=$(ls /sys/kernel/debug/kvm | grep -c -- '-')
+vm_count() { ls /sys/kernel/debug/kvm | grep -c -- '-'; }
+vms_before=$(vm_count)
+
+# The instances: driver, uuid and guest PCI address, by position.
+used=() uuids=() addrs=() devargs=()
+slot=16
+for drv in $drivers; do
+	if [ ! -d "/sys/class/mdev_bus/$drv" ]; then
+		tap_skip "nested guest ($drv)" "no mdev parent $drv: module not loaded or not built"
+		continue
+	fi
+	if ! uuid=$(mdev_create "$drv" 2); then
+		tap_fail "nested guest ($drv): create a $drv-2 instance"
+		continue
+	fi
+	used+=("$drv") uuids+=("$uuid")
+	addrs+=("$(printf '0000:00:%02x.0' $slot)")
+	devargs+=(-device "vfio-pci,sysfsdev=/sys/bus/mdev/devices/$uuid,addr=$(printf '%x' $slot).0")
+	slot=$((slot + 1))
+done
+[ ${#used[@]} -gt 0 ] || tap_done
 
 host_view() {
-	echo "host: instance $uuid, type $(basename "$(readlink "$dev/mdev_type")"), group $(basename "$(readlink "$dev/iommu_group")")"
-	[ -f "$state_attr" ] && sed 's/^/host: vm_state: /' "$state_attr"
+	local i m dev
+	for i in "${!used[@]}"; do
+		dev=/sys/bus/mdev/devices/${uuids[$i]}
+		echo "host: ${used[$i]} instance ${uuids[$i]}, type $(basename "$(readlink "$dev/mdev_type")"), group $(basename "$(readlink "$dev/iommu_group")"), guest address ${addrs[$i]}"
+		[ -f "$dev/rust_mtty/vm_state" ] && sed "s/^/host: ${used[$i]} vm_state: /" "$dev/rust_mtty/vm_state"
+	done
 	echo "host: VMs in /sys/kernel/debug/kvm: $(ls /sys/kernel/debug/kvm | grep -- '-' | tr '\n' ' ')"
-	for m in kvm kvm_amd vfio_mdev "$drv"; do
+	for m in kvm kvm_amd vfio_mdev "${used[@]}"; do
 		[ -f "/sys/module/$m/refcnt" ] && echo "host: /sys/module/$m/refcnt = $(cat "/sys/module/$m/refcnt")"
 	done
 }
 
+# Every exit of the nested guest is emulated by TCG, so the guest is kept
+# quiet: no default devices (SeaBIOS would run the NIC's option ROM), qboot
+# instead of SeaBIOS where the distribution ships it, and only errors of
+# the guest kernel on its serial console, one trapped port access a byte.
+bios=()
+[ -f /usr/share/qemu/qboot.rom ] && bios=(-bios /usr/share/qemu/qboot.rom)
 t0=$(date +%s%N)
-timeout 1500 qemu-system-x86_64 -accel kvm -m 512 -display none -no-reboot \
-	-serial "file:$work/l2.log" -kernel "$BZIMAGE" -initrd "$L2_INITRD" \
-	-append "console=ttyS0 panic=-1" \
-	-device "vfio-pci,sysfsdev=$dev" </dev/null >"$work/qemu.out" 2>&1 &
+ms() { echo $((($(date +%s%N) - t0) / 1000000)); }
+timeout "${NESTED_TIMEOUT:-1500}" qemu-system-x86_64 -accel kvm -m 256 -nodefaults \
+	-display none -no-reboot "${bios[@]}" -serial "file:$work/l2.log" \
+	-kernel "$BZIMAGE" -initrd "$L2_INITRD" \
+	-append "console=ttyS0 ${NESTED_APPEND:-loglevel=3} panic=-1" \
+	"${devargs[@]}" </dev/null >"$work/qemu.out" 2>&1 &
 qpid=$!
 
-attached=no; shown=no; userspace_ms=
+# KVM's exit counters of the guest's VM, last read while it ran: where
+# the time goes (each exit is emulated by TCG).
+kvm_stats() {	# VM_DIR
+	local c out=
+	for c in exits io_exits mmio_exits halt_exits irq_exits irq_injections insn_emulation; do
+		out="$out $c=$(cat "$1/$c" 2>/dev/null)"
+	done
+	echo "${out# }"
+}
+vms_then=$(ls -d /sys/kernel/debug/kvm/*-* 2>/dev/null)
+vm_dir=; stats=; boot_stats=
+
+declare -A attached
+shown=no; userspace_ms=; vm_ms=
 while kill -0 $qpid 2>/dev/null; do
-	if [ -f "$state_attr" ] && grep -q '^vm: attached' "$state_attr"; then
-		attached=yes
+	if [ -z "$vm_dir" ]; then
+		for d in /sys/kernel/debug/kvm/*-*; do
+			[ -d "$d" ] && ! grep -qxF "$d" <<< "$vms_then" && vm_dir=$d
+		done
 	fi
-	if [ $shown = no ] && [ "$(ls /sys/kernel/debug/kvm | grep -c -- '-')" -gt "$vms_before" ]; then
+	[ -n "$vm_dir" ] && [ -d "$vm_dir" ] && stats=$(kvm_stats "$vm_dir")
+	for i in "${!used[@]}"; do
+		f=/sys/bus/mdev/devices/${uuids[$i]}/rust_mtty/vm_state
+		[ -f "$f" ] && grep -q '^vm: attached' "$f" && attached[$i]=yes
+	done
+	if [ $shown = no ] && [ "$(vm_count)" -gt "$vms_before" ]; then
+		vm_ms=$(ms)
 		host_view | tap_diag
 		shown=yes
 	fi
 	if [ -z "$userspace_ms" ] && grep -q '^L2-UPTIME' "$work/l2.log" 2>/dev/null; then
-		userspace_ms=$((($(date +%s%N) - t0) / 1000000))
+		userspace_ms=$(ms)
+		boot_stats=$stats
 	fi
 	sleep 0.5
 done
 wait $qpid
 qrc=$?
-total_ms=$((($(date +%s%N) - t0) / 1000000))
+total_ms=$(ms)
 tr -d '\r' < "$work/l2.log" > "$work/l2.txt"
-echo "nested guest: userspace after ${userspace_ms:-?} ms, exited after $total_ms ms (rc $qrc)" | tap_diag
+echo "nested guest: VM created after ${vm_ms:-?} ms, userspace after ${userspace_ms:-?} ms, exited after $total_ms ms (rc $qrc)" | tap_diag
+echo "nested guest: KVM counters at its userspace: ${boot_stats:-?}" | tap_diag
+echo "nested guest: KVM counters at the end: ${stats:-?}" | tap_diag
 grep '^L2-' "$work/l2.txt" | tap_diag
 [ "${VERBOSE:-0}" = 1 ] || [ $qrc = 0 ] || { tap_diag < "$work/qemu.out"; tail -n 40 "$work/l2.txt" | tap_diag; }
 
-tap_check "$name: QEMU ran the guest and exited cleanly" test $qrc = 0
-tap_check "$name: guest sees 4348:3253 class 0x070002" \
-	grep -q '^L2-PCI: .* 0x4348:0x3253 class 0x070002 driver serial' "$work/l2.txt"
-ports=$(sed -n 's/^L2-PORTS://p' "$work/l2.txt")
-tap_check "$name: guest's 8250 driver bound both ports" test "$(echo $ports | wc -w)" = 2
-for p in $ports; do
-	tap_check "$name: $p loopback, interrupt-driven" grep -q "^L2-LOOPBACK: $p ok" "$work/l2.txt"
+tap_check "nested guest: QEMU ran the guest and exited cleanly" test $qrc = 0
+for i in "${!used[@]}"; do
+	drv=${used[$i]} addr=${addrs[$i]} uuid=${uuids[$i]}
+	name="nested guest ($drv)"
+	dev=/sys/bus/mdev/devices/$uuid
+	tap_check "$name: guest sees 4348:3253 class 0x070002 at $addr, bound by serial" \
+		grep -q "^L2-PCI: $addr 0x4348:0x3253 class 0x070002 driver serial" "$work/l2.txt"
+	ports=$(sed -n "s/^L2-PORT: $addr //p" "$work/l2.txt")
+	tap_check "$name: guest's 8250 driver bound both ports ($(echo $ports))" \
+		test "$(echo $ports | wc -w)" = 2
+	for p in $ports; do
+		tap_check "$name: $p loopback, interrupt-driven" \
+			grep -q "^L2-LOOPBACK: $p ok" "$work/l2.txt"
+	done
+	if [ -f "$dev/rust_mtty/vm_state" ]; then
+		tap_check "$name: vm_state showed the VM while the guest ran" test "${attached[$i]:-no}" = yes
+		tap_check "$name: vm_state shows none after QEMU exited" grep -qx 'vm: none' "$dev/rust_mtty/vm_state"
+	else
+		tap_skip "$name: vm_state while running and after exit" "known difference: $drv has no vm_state attribute"
+	fi
 done
-if [ -f "$state_attr" ]; then
-	tap_check "$name: vm_state showed the VM while the guest ran" test $attached = yes
-	tap_check "$name: vm_state shows none after QEMU exited" grep -qx 'vm: none' "$state_attr"
-else
-	tap_skip "$name: vm_state while running and after exit" "known difference: $drv has no vm_state attribute"
-fi
-tap_check "$name: the VM is gone after QEMU exited" \
-	test "$(ls /sys/kernel/debug/kvm | grep -c -- '-')" = "$vms_before"
-mdev_remove "$uuid"
-tap_check "$name: instance removed" test ! -e "$dev"
-reload() {
-	rmmod "$drv" && [ ! -d "/sys/module/$drv" ] || return 1
-	case $drv in
+tap_check "nested guest: the VM is gone after QEMU exited" test "$(vm_count)" = "$vms_before"
+
+reload() {	# DRIVER: unload, check it is gone, load again
+	rmmod "$1" && [ ! -d "/sys/module/$1" ] || return 1
+	case $1 in
 	rust_mtty) insmod "$RUST_MTTY_KO" ;;
-	*) modprobe "$drv" ;;
+	*) modprobe "$1" ;;
 	esac
 }
-tap_check "$name: $drv unloads afterwards (and is reloaded)" reload
+for i in "${!used[@]}"; do
+	drv=${used[$i]}
+	mdev_remove "${uuids[$i]}"
+	tap_check "nested guest ($drv): instance removed" test ! -e "/sys/bus/mdev/devices/${uuids[$i]}"
+	tap_check "nested guest ($drv): $drv unloads afterwards (and is reloaded)" reload "$drv"
+done
+if [ -n "${NESTED_OUT:-}" ]; then
+	mkdir -p "$NESTED_OUT" && cp "$work/l2.txt" "$work/qemu.out" "$NESTED_OUT/"
+fi
 rm -rf "$work"
 tap_done
