@@ -531,6 +531,12 @@ impl<T: Driver> PinnedDrop for DriverRegistration<T> {
 /// removal waits until user space has closed the instance), then drops the
 /// parent device and the parent's reference to the driver registration.
 ///
+/// Keep a `Parent` for the life of the module, as the sample does: the mdev
+/// core frees an instance's `struct device` when its last reference goes,
+/// which may be after `mdev_unregister_parent()` removed it if something
+/// else still held it, and that release reads the instance's type and
+/// parent.  The C `mtty` sample has the same window, with static types.
+///
 /// # Invariants
 ///
 /// `raw` is registered with `mdev_register_parent()` for `device`, the driver

@@ -29,7 +29,7 @@
 pub mod ioctl;
 pub mod pci;
 
-use super::{vm::VmRef, RawDevice};
+use super::{mdev, vm::VmRef, RawDevice};
 use core::{
     cell::UnsafeCell,
     marker::PhantomData,
@@ -220,15 +220,23 @@ unsafe impl<T: Operations> Send for Registration<T> {}
 unsafe impl<T: Operations> Sync for Registration<T> {}
 
 impl<T: Operations> Registration<T> {
-    /// Creates a VFIO device for `parent`, initialises its data with `data`
-    /// and registers it as an emulated-IOMMU device.
-    pub fn new(parent: &impl RawDevice, data: impl PinInit<T::Data, Error>) -> Result<Self> {
+    /// Creates a VFIO device for the mdev instance `parent`, initialises its
+    /// data with `data` and registers it as an emulated-IOMMU device.
+    ///
+    /// The parent must be bound to a driver: VFIO pins the driver's module
+    /// at every first open.  Taking an [`mdev::Device`] ensures that, since
+    /// the mdev abstraction only hands one out while the instance is bound
+    /// (in [`mdev::Driver::probe`], `remove` and the instance's attributes);
+    /// the driver keeps the registration in the instance's data, which
+    /// `remove` drops.
+    pub fn new(parent: &mdev::Device, data: impl PinInit<T::Data, Error>) -> Result<Self> {
         // Evaluate the layout checks for this `T`.
         let () = Device::<T>::VFIO_DEVICE_FIRST;
         let () = Device::<T>::ALIGNMENT_OK;
 
-        // SAFETY: `parent` is a live device for the duration of the call (and
-        // VFIO takes its own reference), the size covers the whole
+        // SAFETY: `parent` is a live, bound device for the duration of the
+        // call (registration takes a reference on it, as the new device's
+        // parent, for as long as the device exists), the size covers the whole
         // `Device<T>` whose first field is the `vfio_device`, and the
         // operations table is a static.
         let vdev = from_err_ptr(unsafe {

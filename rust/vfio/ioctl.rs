@@ -83,6 +83,13 @@ unsafe impl VfioArg for bindings::vfio_irq_set {
 /// A VFIO ioctl argument read from user space.
 ///
 /// Dereferences to the C structure; fields beyond [`VfioArg::MINSZ`] are zero.
+///
+/// # Invariants
+///
+/// When read, `argsz >= T::MINSZ` and `flags` had no bit outside
+/// [`VfioArg::ACCEPTED_FLAGS`].  The driver may change the fields through
+/// `DerefMut` before [`IoctlArg::write_back`], so the methods do not rely on
+/// that for memory safety or to avoid a panic.
 pub struct IoctlArg<T: VfioArg> {
     value: T,
     arg: UserPtr,
@@ -132,15 +139,16 @@ impl<T: VfioArg> IoctlArg<T> {
     /// Returns a reader for the bytes that follow the fixed part, up to
     /// `argsz`.
     pub fn trailing(&self) -> UserSliceReader {
-        let len = self.argsz() - T::MINSZ;
+        let len = self.argsz().saturating_sub(T::MINSZ);
         UserSlice::new(self.arg.wrapping_add(T::MINSZ), len).reader()
     }
 
     /// Writes the fixed part back to user space.
     ///
     /// Only the fixed part is written, never more than user space announced
-    /// with `argsz`, and never a field (such as `cap_offset`) that the fixed
-    /// part does not cover.
+    /// with `argsz`.  A field of the fixed part the driver did not set is
+    /// written back as user space passed it: a driver that reports no
+    /// capability chain clears `cap_offset` itself.
     pub fn write_back(&self) -> Result {
         // SAFETY: The first `MINSZ` bytes of `value` are initialised integers
         // without padding (the `VfioArg` contract).

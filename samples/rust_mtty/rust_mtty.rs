@@ -392,6 +392,8 @@ impl vfio::Operations for MttyVfio {
                     .ok_or(EINVAL)?;
                 info.offset = region.file_offset();
                 info.size = size;
+                // No capability chain.
+                info.cap_offset = 0;
                 info.flags = if size == 0 {
                     0
                 } else {

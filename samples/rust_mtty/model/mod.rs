@@ -233,15 +233,14 @@ pub(crate) const fn access_len(offset: u64, remaining: usize) -> usize {
 /// `offset`: each piece's offset and its range within the user's buffer,
 /// in order.
 pub(crate) fn accesses(offset: u64, len: usize) -> impl Iterator<Item = (u64, Range<usize>)> {
-    let mut done = 0;
+    let mut done: usize = 0;
     core::iter::from_fn(move || {
         let pos = offset.wrapping_add(done as u64);
-        let piece = access_len(pos, len - done);
-        if piece == 0 {
-            return None;
-        }
-        let range = done..done + piece;
-        done += piece;
+        let piece = access_len(pos, len.checked_sub(done)?);
+        // `piece <= len - done`, so this cannot overflow.
+        let end = done.checked_add(piece).filter(|_| piece != 0)?;
+        let range = done..end;
+        done = end;
         Some((pos, range))
     })
 }
