@@ -69,39 +69,43 @@ for name in expected:
         # 4 is KSFT_SKIP: the whole program skipped, with its reason above
         result(False, f"{name}: exited with status {rc}")
 
-dmesg = out / "dmesg.txt"
-console = out / "console.log"
-
-
 def splats(path):
     return [l for l in path.read_text(errors="replace").splitlines() if SPLAT.search(l)]
 
 
-if (out / "no-vm").exists():
-    pass
-elif dmesg.exists():
-    bad = splats(dmesg)
-    for l in bad[:40]:
-        print(f"#   {l}")
-    result(not bad, f"kernel log: no WARNING, BUG, Oops, KASAN, lockdep or leak report ({len(bad)} lines)")
-else:
-    # The console has the log from KERN_NOTICE up: enough to say why.
-    bad = splats(console) if console.exists() else []
-    for l in bad[:40]:
-        print(f"#   console: {l}")
-    result(False, f"kernel log: not saved, the test VM stopped early ({len(bad)} report lines on the console)")
-leaks = out / "kmemleak.txt"
-if (out / "no-vm").exists():
-    pass
-elif leaks.exists():
-    text = leaks.read_text(errors="replace")
-    for l in text.splitlines()[:40]:
-        print(f"#   {l}")
-    result(not text.strip(), "kmemleak: no unreferenced objects after the tests")
-elif (out / "kmemleak.unavailable").exists():
-    result(True, "kmemleak: no unreferenced objects after the tests", "SKIP kmemleak not available in this kernel")
-else:
-    result(False, "kmemleak: not scanned, the test VM stopped early")
+# One kernel log and one kmemleak report per test VM (vm-a, vm-b, ...).
+for vm in ([] if (out / "no-vm").exists() else sorted(out.glob("vm-*"))):
+    dmesg = vm / "dmesg.txt"
+    console = vm / "console.log"
+    if dmesg.exists():
+        bad = splats(dmesg)
+        for l in bad[:40]:
+            print(f"#   {l}")
+        result(not bad, f"{vm.name}: kernel log: no WARNING, BUG, Oops, KASAN, lockdep or leak report ({len(bad)} lines)")
+    else:
+        # The console has the log from KERN_NOTICE up: enough to say why.
+        bad = splats(console) if console.exists() else []
+        for l in bad[:40]:
+            print(f"#   console: {l}")
+        for l in (console.read_text(errors="replace").splitlines()[-15:] if console.exists() else []):
+            print(f"#   console tail: {l}")
+        result(False, f"{vm.name}: kernel log: not saved, the test VM stopped early or was killed ({len(bad)} report lines on the console)")
+    left = vm / "leftover.txt"
+    if left.exists():
+        text = left.read_text(errors="replace")
+        for l in text.splitlines()[:20]:
+            print(f"#   left behind: {l}")
+        result(not text.strip(), f"{vm.name}: no process left behind by the tests")
+    leaks = vm / "kmemleak.txt"
+    if leaks.exists():
+        text = leaks.read_text(errors="replace")
+        for l in text.splitlines()[:40]:
+            print(f"#   {l}")
+        result(not text.strip(), f"{vm.name}: kmemleak: no unreferenced objects after the tests")
+    elif (vm / "kmemleak.unavailable").exists():
+        result(True, f"{vm.name}: kmemleak: no unreferenced objects after the tests", "SKIP kmemleak not available in this kernel")
+    else:
+        result(False, f"{vm.name}: kmemleak: not scanned, the test VM stopped early")
 
 print(f"1..{n}")
 if xfail:

@@ -1,18 +1,19 @@
 #!/bin/bash
-# Runs inside the test VM (started by scripts/check.sh): loads the modules,
-# runs the selected tests of selftests/TESTS, writing each one's TAP output
-# and exit code to $OUT/tap/, then saves the kernel log and kmemleak report.
-#   vm-tests.sh OUT      (OUT/plan: one "name driver command" per line)
+# Runs inside a test VM (started by scripts/check.sh): loads the modules,
+# runs the tests of its plan, writing each one's TAP output and exit code to
+# OUT/tap/, then saves this VM's kernel log and kmemleak report in VMDIR.
+#   vm-tests.sh OUT VMDIR    (VMDIR/plan: one "name driver command" a line)
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 OUT=$1
+VMDIR=$2
 export RUST_MTTY_KO=$TOP/samples/rust_mtty/rust_mtty.ko
 export BZIMAGE L2_INITRD=$TOP/build/l2-initramfs.cpio.gz NESTED_OUT=$OUT/nested
 BZIMAGE=$(cat "$TOP/build/l2-bzimage-path")
 mkdir -p "$OUT/tap"
 # shellcheck disable=SC1091
 [ -f "$OUT/env" ] && set -a && . "$OUT/env" && set +a
-cut -d' ' -f1 /proc/uptime > "$OUT/boot-seconds"
+cut -d' ' -f1 /proc/uptime > "$VMDIR/boot-seconds"
 
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 # Forget what boot itself left for kmemleak; report only what the tests leak.
@@ -22,13 +23,12 @@ if [ -w /sys/kernel/debug/kmemleak ]; then
 fi
 echo "rust-mdev: tests start" > /dev/kmsg
 
-load_log=$OUT/tap/load.log
 {
 	modprobe kvm_amd
 	modprobe mtty
 	[ -f "$RUST_MTTY_KO" ] && insmod "$RUST_MTTY_KO"
 	lsmod
-} > "$load_log" 2>&1
+} > "$VMDIR/load.log" 2>&1
 
 run_one() {	# NAME DRIVER COMMAND
 	local name=$1 drv=$2 cmd=$3 start
@@ -40,14 +40,14 @@ run_one() {	# NAME DRIVER COMMAND
 	echo "rust-mdev: test $name" > /dev/kmsg
 	echo "rust-mdev: test $name"
 	start=$(date +%s)
-	MDEV_DRIVER=$drv timeout -k 10 1800 "$cmd" > "$OUT/tap/$name.tap" 2>&1
+	MDEV_DRIVER=$drv timeout -k 10 "${TEST_TIMEOUT:-1800}" "$cmd" > "$OUT/tap/$name.tap" 2>&1
 	echo $? > "$OUT/tap/$name.rc"
 	echo "$(($(date +%s) - start))" > "$OUT/tap/$name.secs"
 }
 
 while read -r name drv cmd; do
 	run_one "$name" "$drv" "$cmd"
-done < "$OUT/plan"
+done < "$VMDIR/plan"
 
 echo "rust-mdev: tests end" > /dev/kmsg
 if [ -w /sys/kernel/debug/kmemleak ]; then
@@ -55,9 +55,26 @@ if [ -w /sys/kernel/debug/kmemleak ]; then
 	sleep 6
 	echo scan > /sys/kernel/debug/kmemleak
 	echo scan > /sys/kernel/debug/kmemleak
-	cat /sys/kernel/debug/kmemleak > "$OUT/kmemleak.txt"
+	cat /sys/kernel/debug/kmemleak > "$VMDIR/kmemleak.txt"
 else
-	echo "no /sys/kernel/debug/kmemleak" > "$OUT/kmemleak.unavailable"
+	echo "no /sys/kernel/debug/kmemleak" > "$VMDIR/kmemleak.unavailable"
 fi
-dmesg > "$OUT/dmesg.txt"
+dmesg > "$VMDIR/dmesg.txt"
+
+# A process a test left behind fails the run: one stuck in the kernel
+# (state D) would also keep the VM from powering off.  Kernel threads,
+# zombies, init and this script's own are not counted.
+ps -eo pid=,ppid=,stat=,wchan:32=,args= |
+	awk -v me=$$ -v up=$PPID '$1 != 1 && $1 != me && $1 != up && $2 != me &&
+		$3 !~ /^Z/ && $5 !~ /^\[/' > "$VMDIR/leftover.txt"
+if [ -s "$VMDIR/leftover.txt" ]; then
+	echo "rust-mdev: processes left behind:"
+	cat "$VMDIR/leftover.txt"
+	if grep -q '^ *[0-9]* *[0-9]* D' "$VMDIR/leftover.txt"; then
+		# virtme-ng's init would wait for them for ever: power off now.
+		echo "rust-mdev: vm done (forced power-off)"
+		sync
+		echo o > /proc/sysrq-trigger
+	fi
+fi
 echo "rust-mdev: vm done"

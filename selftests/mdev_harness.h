@@ -15,6 +15,7 @@
 #define MDEV_HARNESS_H
 
 #include <string.h>
+#include <unistd.h>
 
 #include "mdev_helpers.h"
 
@@ -96,6 +97,33 @@ static inline int mdev_harness_main(int argc, char **argv,
 	}
 
 #define MDEV_HARNESS_MAIN MDEV_HARNESS_MAIN_READY(NULL)
+
+/*
+ * Every FIXTURE_SETUP() starts with mdev_setup_begin() and every
+ * FIXTURE_TEARDOWN_PARENT() with mdev_teardown_begin().
+ *
+ * The 6.12 harness can run a FIXTURE_TEARDOWN_PARENT() in the test's own
+ * process instead of its parent: after an ASSERT_*() fails, it longjmp()s
+ * back into the wrapper, whose local fork() result is not preserved across
+ * the jump, so the test process takes the parent's branch.  That process
+ * may still hold a device of the instance open, and removing the instance
+ * then waits, uninterruptibly and for ever, for the device to be closed:
+ * the test is killed by its timeout and the process left behind stops the
+ * VM from shutting down.  The process exits right after the teardown, so
+ * there mdev_teardown_begin() closes every file but the standard streams.
+ */
+static pid_t mdev_setup_pid;
+
+static inline void mdev_setup_begin(void)
+{
+	mdev_setup_pid = getpid();
+}
+
+static inline void mdev_teardown_begin(void)
+{
+	if (mdev_setup_pid == getpid())
+		close_range(3, ~0U, 0);
+}
 
 /*
  * Skip unless @drv is the driver under test and its mdev parent exists.

@@ -60,6 +60,7 @@ FIXTURE_SETUP(kvm)
 	const char *vendor;
 	int idx, ret;
 
+	mdev_setup_begin();
 	MDEV_REQUIRE_DRIVER(variant->driver);
 	if (!kvm_available())
 		SKIP(return, "no /dev/kvm");
@@ -87,6 +88,7 @@ FIXTURE_SETUP(kvm)
  */
 FIXTURE_TEARDOWN_PARENT(kvm)
 {
+	mdev_teardown_begin();
 	mdev_set_remove_all(&self->set);
 	if (self->vendor[0] && !module_loaded(self->vendor))
 		module_load(self->vendor);

@@ -44,6 +44,7 @@ FIXTURE_SETUP(bad)
 {
 	int idx, ret;
 
+	mdev_setup_begin();
 	MDEV_REQUIRE_DRIVER(variant->driver);
 
 	/* A 1-port instance: BAR1 does not exist. */
@@ -69,6 +70,7 @@ FIXTURE_SETUP(bad)
 
 FIXTURE_TEARDOWN_PARENT(bad)
 {
+	mdev_teardown_begin();
 	mdev_set_remove_all(&self->set);
 }
 
@@ -503,11 +505,13 @@ MDEV_DRIVER_VARIANTS(badcreate);
 
 FIXTURE_SETUP(badcreate)
 {
+	mdev_setup_begin();
 	MDEV_REQUIRE_DRIVER(variant->driver);
 }
 
 FIXTURE_TEARDOWN_PARENT(badcreate)
 {
+	mdev_teardown_begin();
 	mdev_set_remove_all(&self->set);
 }
 

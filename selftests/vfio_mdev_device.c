@@ -61,6 +61,7 @@ FIXTURE_SETUP(dev)
 {
 	int idx, ret;
 
+	mdev_setup_begin();
 	MDEV_REQUIRE_DRIVER(variant->driver);
 
 	ret = mdev_set_create(&self->set, variant->driver, 2, &idx);
@@ -82,6 +83,7 @@ FIXTURE_SETUP(dev)
 /* Runs in the parent once the test process is gone: its fds are closed. */
 FIXTURE_TEARDOWN_PARENT(dev)
 {
+	mdev_teardown_begin();
 	mdev_set_remove_all(&self->set);
 }
 
@@ -656,11 +658,13 @@ MDEV_DRIVER_VARIANTS(types);
 
 FIXTURE_SETUP(types)
 {
+	mdev_setup_begin();
 	MDEV_REQUIRE_DRIVER(variant->driver);
 }
 
 FIXTURE_TEARDOWN_PARENT(types)
 {
+	mdev_teardown_begin();
 	mdev_set_remove_all(&self->set);
 }
 
