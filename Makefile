@@ -5,6 +5,7 @@
 #   make            build the patched kernel (cached) and the Rust module
 #   make check      run every test in a virtme-ng VM     (T=<test> for one)
 #   make run        boot, create an mdev, run a nested QEMU guest on it
+#   make bench      the Rust driver against the C mtty sample, as ratios
 #   make kernel     only (re)build the cached patched kernel
 #   make deps       only install the dependencies
 #
@@ -18,7 +19,7 @@ else
 SHELL := /bin/bash
 export T
 
-.PHONY: all deps kernel module check run clippy fmt clean
+.PHONY: all deps kernel module check run bench clippy fmt clean
 
 all: module
 
@@ -36,6 +37,9 @@ check:
 
 run:
 	@scripts/run.sh
+
+bench:
+	@scripts/bench.sh
 
 clippy:
 	@scripts/prepare.sh module CLIPPY=1
