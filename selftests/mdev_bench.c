@@ -8,8 +8,9 @@
  *   cfg_read    4-byte config space reads (vendor/device)
  *   lsr_read    1-byte reads of the line status register of port 0
  *   loopback    a byte written to THR and read back from RBR
- *   open_close  VFIO_GROUP_GET_DEVICE_FD and close, i.e. open_device and
- *               close_device each time
+ *   open_close  VFIO_GROUP_GET_DEVICE_FD and close, with no other fd
+ *               open, so each is an open_device and a close_device;
+ *               OPS / 10 of them
  *
  * The drivers take turns, ROUNDS times, so that both see the same noise;
  * each figure is the median of its rounds.  The last column is the ratio
@@ -57,6 +58,13 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
+/* FIFO on, so that a loopback byte is kept. */
+static int fifo_on(struct inst *in)
+{
+	return uart_write(in->d.fd, in->bar0, UART_FCR,
+			  UART_FCR_ENABLE_FIFO | UART_FCR_CLEAR_RCVR);
+}
+
 static int inst_open(struct inst *in, const char *drv)
 {
 	int idx, ret;
@@ -72,9 +80,8 @@ static int inst_open(struct inst *in, const char *drv)
 	if (!ret)
 		ret = vfio_region(in->d.fd, VFIO_PCI_BAR0_REGION_INDEX,
 				  &in->bar0, NULL, NULL);
-	if (!ret)	/* FIFO on, so that a loopback byte is kept */
-		ret = uart_write(in->d.fd, in->bar0, UART_FCR,
-				 UART_FCR_ENABLE_FIFO | UART_FCR_CLEAR_RCVR);
+	if (!ret)
+		ret = fifo_on(in);
 	if (ret) {
 		vfio_dev_close(&in->d);
 		mdev_set_remove_all(&in->set);
@@ -91,9 +98,17 @@ static void inst_close(struct inst *in)
 /* Runs @ops operations of kind @op; returns ns per operation, or -errno. */
 static long long run(struct inst *in, enum op op, int ops)
 {
-	uint64_t start = now_ns();
+	uint64_t start;
+	long long ns;
 	uint32_t id;
 	int i, ret = 0, fd;
+
+	if (op == OPEN_CLOSE) {
+		ops = ops / 10 > 0 ? ops / 10 : 1;
+		close(in->d.fd);
+		in->d.fd = -1;
+	}
+	start = now_ns();
 
 	for (i = 0; i < ops && !ret; i++) {
 		switch (op) {
@@ -121,9 +136,16 @@ static long long run(struct inst *in, enum op op, int ops)
 			ret = -EINVAL;
 		}
 	}
-	if (ret)
-		return ret;
-	return (long long)((now_ns() - start) / (uint64_t)ops);
+	ns = (long long)((now_ns() - start) / (uint64_t)ops);
+	if (op == OPEN_CLOSE) {
+		fd = vfio_group_get_device_fd(in->d.group, in->d.uuid);
+		in->d.fd = fd;
+		if (fd < 0 && !ret)
+			ret = fd;
+		if (!ret)
+			ret = fifo_on(in);
+	}
+	return ret ? ret : ns;
 }
 
 static int cmp_ll(const void *a, const void *b)
@@ -136,7 +158,7 @@ static int cmp_ll(const void *a, const void *b)
 int main(int argc, char **argv)
 {
 	int rounds = argc > 1 ? atoi(argv[1]) : 5;
-	int ops = argc > 2 ? atoi(argv[2]) : 2000;
+	int ops = argc > 2 ? atoi(argv[2]) : 1000;
 	static long long ns[NOPS][NDRV][MAX_ROUNDS];
 	struct inst in[NDRV];
 	int r, o, d, ret, failed = 0;
