@@ -23,7 +23,7 @@ printf '%-40s %10s %14s %12s %14s %9s\n' "boot parameters" "uptime (s)" "kmemlea
 for r in $(seq "$rounds"); do
 	for p in "${settings[@]}"; do
 		t0=$(date +%s)
-		line=$(VM_APPEND="$p" "$TOP/scripts/vm.sh" "$probe" 2>/dev/null |
+		line=$(VM_APPEND="$p" "$TOP/scripts/vm.sh" "$probe" 2>&1 |
 		       tr -d '\r' | grep '^BOOT-COST' || true)
 		read -r _ up leak kvm qemu <<< "${line:-BOOT-COST ? ? ? ?}"
 		printf '%-40s %10s %14s %12s %14s %9s\n' "${p:-(none)}" "$up" "$leak" "$kvm" "$qemu" "$(($(date +%s) - t0))"
