@@ -73,6 +73,14 @@ def splats(path):
     return [l for l in path.read_text(errors="replace").splitlines() if SPLAT.search(l)]
 
 
+def empty_report(path, prefix, desc):
+    """A result that passes when the report file at path is empty."""
+    text = path.read_text(errors="replace")
+    for l in text.splitlines()[:40]:
+        print(f"#   {prefix}{l}")
+    result(not text.strip(), desc)
+
+
 # One kernel log and one kmemleak report per test VM (vm-a, vm-b, ...).
 for vm in ([] if (out / "no-vm").exists() else sorted(out.glob("vm-*"))):
     dmesg = vm / "dmesg.txt"
@@ -92,16 +100,10 @@ for vm in ([] if (out / "no-vm").exists() else sorted(out.glob("vm-*"))):
         result(False, f"{vm.name}: kernel log: not saved, the test VM stopped early or was killed ({len(bad)} report lines on the console)")
     left = vm / "leftover.txt"
     if left.exists():
-        text = left.read_text(errors="replace")
-        for l in text.splitlines()[:20]:
-            print(f"#   left behind: {l}")
-        result(not text.strip(), f"{vm.name}: no process left behind by the tests")
+        empty_report(left, "left behind: ", f"{vm.name}: no process left behind by the tests")
     leaks = vm / "kmemleak.txt"
     if leaks.exists():
-        text = leaks.read_text(errors="replace")
-        for l in text.splitlines()[:40]:
-            print(f"#   {l}")
-        result(not text.strip(), f"{vm.name}: kmemleak: no unreferenced objects after the tests")
+        empty_report(leaks, "", f"{vm.name}: kmemleak: no unreferenced objects after the tests")
     elif (vm / "kmemleak.unavailable").exists():
         result(True, f"{vm.name}: kmemleak: no unreferenced objects after the tests", "SKIP kmemleak not available in this kernel")
     else:
