@@ -46,7 +46,7 @@ fi
 [ -s "$OUT/expected" ] || die "no test matches T=$T (see selftests/TESTS)"
 
 # Settings passed into the VM (its environment is not the host's).
-for v in NESTED_APPEND NESTED_TIMEOUT; do
+for v in NESTED_APPEND NESTED_TIMEOUT TEST_TIMEOUT; do
 	[ -n "${!v:-}" ] && printf '%s=%q\n' "$v" "${!v}"
 done > "$OUT/env"
 
