@@ -9,7 +9,8 @@ set -euo pipefail
 "$TOP/scripts/prepare.sh" tests
 OUT=$BUILD/bench
 rm -rf "$OUT" && mkdir -p "$OUT"
-cmd="modprobe kvm_amd; modprobe mtty && insmod $TOP/samples/rust_mtty/rust_mtty.ko &&
+cmd="RUST_MTTY_KO=$TOP/samples/rust_mtty/rust_mtty.ko; . $TOP/selftests/smoke/drivers.sh;
+	modprobe kvm_amd; load_driver mtty && load_driver rust_mtty &&
 	$BUILD/selftests/mdev_bench ${BENCH_ARGS:-5 1000}"
 "$TOP/scripts/vm.sh" "$cmd" > "$OUT/console.log" 2>&1 || true
 tr -d '\r' < "$OUT/console.log" | grep '^bench:' | tee "$OUT/result.txt"

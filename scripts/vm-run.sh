@@ -10,10 +10,9 @@ BZIMAGE=$(cat "$TOP/build/l2-bzimage-path"); export BZIMAGE
 
 echo "run: kernel $(uname -r), booted in $(cut -d' ' -f1 /proc/uptime) s"
 modprobe kvm_amd && echo "run: kvm_amd loaded, /dev/kvm $(test -e /dev/kvm && echo present || echo MISSING)"
-case $drv in
-rust_mtty) modprobe mdev && insmod "$RUST_MTTY_KO" ;;
-*) modprobe "$drv" ;;
-esac || { echo "run: FAILED to load $drv"; exit 1; }
+# shellcheck source=selftests/smoke/drivers.sh
+. "$TOP/selftests/smoke/drivers.sh"
+load_driver "$drv" || { echo "run: FAILED to load $drv"; exit 1; }
 echo "run: $drv loaded; its types:"
 for t in /sys/class/mdev_bus/"$drv"/mdev_supported_types/*; do
 	printf 'run:   %s "%s" available_instances=%s %s\n' "${t##*/}" "$(cat "$t/name")" \

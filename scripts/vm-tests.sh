@@ -23,10 +23,12 @@ if [ -w /sys/kernel/debug/kmemleak ]; then
 fi
 echo "rust-mdev: tests start" > /dev/kmsg
 
+# shellcheck source=selftests/smoke/drivers.sh
+. "$TOP/selftests/smoke/drivers.sh"
 {
 	modprobe kvm_amd
-	modprobe mtty
-	[ -f "$RUST_MTTY_KO" ] && insmod "$RUST_MTTY_KO"
+	load_driver mtty
+	load_driver rust_mtty
 	lsmod
 } > "$VMDIR/load.log" 2>&1
 

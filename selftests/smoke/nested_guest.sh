@@ -13,6 +13,7 @@
 # QEMU's output; NESTED_APPEND replaces "loglevel=3" on the guest's kernel
 # command line, NESTED_TIMEOUT (s) the 1500 s QEMU is given.
 . "$(dirname "$0")/tap.sh"
+. "$(dirname "$0")/drivers.sh"
 drivers=${MDEV_DRIVERS:-mtty rust_mtty}
 
 [ -e /dev/kvm ] || { tap_skip "nested guest" "no /dev/kvm in this VM (kvm_amd did not load)"; tap_done; }
@@ -152,18 +153,11 @@ for i in "${!used[@]}"; do
 done
 tap_check "nested guest: the VM is gone after QEMU exited" test "$(vm_count)" = "$vms_before"
 
-reload() {	# DRIVER: unload, check it is gone, load again
-	rmmod "$1" && [ ! -d "/sys/module/$1" ] || return 1
-	case $1 in
-	rust_mtty) insmod "$RUST_MTTY_KO" ;;
-	*) modprobe "$1" ;;
-	esac
-}
 for i in "${!used[@]}"; do
 	drv=${used[$i]}
 	mdev_remove "${uuids[$i]}"
 	tap_check "nested guest ($drv): instance removed" test ! -e "/sys/bus/mdev/devices/${uuids[$i]}"
-	tap_check "nested guest ($drv): $drv unloads afterwards (and is reloaded)" reload "$drv"
+	tap_check "nested guest ($drv): $drv unloads afterwards (and is reloaded)" reload_driver "$drv"
 done
 if [ -n "${NESTED_OUT:-}" ]; then
 	mkdir -p "$NESTED_OUT" && cp "$work/l2.txt" "$work/qemu.out" "$NESTED_OUT/"

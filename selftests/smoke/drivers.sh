@@ -1,0 +1,19 @@
+# Loading the mdev drivers in the test VM: one place for the runners
+# (scripts/vm-tests.sh, vm-run.sh, bench.sh) and the smoke tests.
+# Sourced; POSIX sh.
+#
+# The Rust driver is not in the test kernel's module tree: it is loaded
+# from RUST_MTTY_KO, which the caller sets, with insmod.  insmod does not
+# resolve dependencies, so mdev.ko (CONFIG_VFIO_MDEV=m) is loaded first.
+# The other drivers (the C mtty sample) come from the module tree.
+
+load_driver() {	# DRIVER
+	case $1 in
+	rust_mtty) [ -f "${RUST_MTTY_KO:-}" ] && modprobe mdev && insmod "$RUST_MTTY_KO" ;;
+	*) modprobe "$1" ;;
+	esac
+}
+
+reload_driver() {	# DRIVER: unloads it, checks that it is gone, loads it again
+	rmmod "$1" && [ ! -d "/sys/module/$1" ] && load_driver "$1"
+}
