@@ -24,6 +24,13 @@ mkdir -p "$BUILD"
 # is a round trip to the host: starting QEMU for the nested guest took
 # 112 s, 43 s with cache=loose (meant for exclusive read-only mounts, which
 # this is; build/ is a separate mount).
+#
+# A VM that runs the nested guest gets one vCPU (VM_CPUS=1, set by
+# check.sh and run.sh).  With two, under load, the nested guest's kernel
+# crashed (a wrong GS base after an interrupt from user mode) or hung: its
+# state is most likely lost between KVM and TCG's SVM emulation.  With one
+# vCPU it did not happen.
+# Documentation/testing.rst has the details.
 rootflags=version=9p2000.L,trans=virtio,access=any,msize=524288,cache=loose
 exec vng --run "$KDIR" --disable-kvm --verbose \
 	--append "loglevel=5 rootflags=$rootflags${VM_APPEND:+ $VM_APPEND}" \
