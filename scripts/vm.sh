@@ -29,7 +29,7 @@ mkdir -p "$BUILD"
 # check.sh and run.sh).  With two, under load, the nested guest's kernel
 # crashed (a wrong GS base after an interrupt from user mode) or hung: its
 # state is most likely lost between KVM and TCG's SVM emulation.  With one
-# vCPU it did not happen.
+# vCPU it happened less often (one hang in eight runs), but it still did.
 # Documentation/testing.rst has the details.
 rootflags=version=9p2000.L,trans=virtio,access=any,msize=524288,cache=loose
 exec vng --run "$KDIR" --disable-kvm --verbose \
