@@ -6,8 +6,16 @@ set -euo pipefail
 
 debs=(linux-source-6.12 rustc-web rust-web-src rust-web-clippy rustfmt-web
       clang lld llvm libclang-dev
-      qemu-system-x86 busybox-static bc flex bison libelf-dev libssl-dev
+      busybox-static bc flex bison libelf-dev libssl-dev
       cpio dwarves make gcc libc6-dev kmod python3-venv rsync)
+
+SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
+apt_updated=
+apt_install() {	# [apt-get install options] PACKAGE...
+	[ -n "$apt_updated" ] || $SUDO apt-get update -qq
+	apt_updated=1
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
+}
 
 missing=()
 for p in "${debs[@]}"; do
@@ -16,9 +24,28 @@ for p in "${debs[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
 	log "installing Debian packages: ${missing[*]}"
-	SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
-	$SUDO apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+	apt_install "${missing[@]}"
+fi
+
+# QEMU from bookworm-backports (10.x): bookworm's 7.2 speaks only the
+# removed VFIO migration v1 protocol, and its TCG emulation of SVM is what
+# the nested guest runs on.  The suite is added beside the sources that
+# already serve bookworm, with their mirror and keyring.
+qemu_major() {
+	local v
+	v=$(qemu-system-x86_64 --version 2>/dev/null | sed -n 's/^QEMU emulator version \([0-9]*\)\..*/\1/p')
+	echo "${v:-0}"
+}
+if [ "$(qemu_major)" -lt "$QEMU_MIN_MAJOR" ]; then
+	if ! apt-cache policy 2>/dev/null | grep -q 'bookworm-backports/main'; then
+		log "adding bookworm-backports to apt's sources"
+		"$TOP/scripts/apt-backports.py" | $SUDO tee /etc/apt/sources.list.d/rust-mdev-backports.sources >/dev/null
+		apt_updated=
+	fi
+	log "installing QEMU >= $QEMU_MIN_MAJOR from bookworm-backports"
+	apt_install -t bookworm-backports qemu-system-x86
+	[ "$(qemu_major)" -ge "$QEMU_MIN_MAJOR" ] ||
+		die "qemu-system-x86_64 is $(qemu-system-x86_64 --version | head -1), need >= $QEMU_MIN_MAJOR"
 fi
 
 # Debian's bindgen is too old for 6.12 (needs >= 0.65.1).
