@@ -14,12 +14,36 @@
 #ifndef MDEV_HARNESS_H
 #define MDEV_HARNESS_H
 
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 
 #include "mdev_helpers.h"
 
 #define MDEV_VARIANT_DRIVERS { "mtty", "rust_mtty" }
+
+/*
+ * The harness kills a test that runs longer than its timeout: 30 s by
+ * default in 6.12, which one creation of every instance of the port pool
+ * needed on a slow machine under KASAN and TCG.  A timeout here is a hang
+ * guard, not a speed requirement, and waits on nothing when the test is
+ * well: MDEV_TEST_TIMEOUT (s) is far (5x and more) from the slowest test
+ * measured on a machine twice as slow as the project's (testing.rst).
+ * TEST_F() expands TEST_TIMEOUT_DEFAULT where it is used, so this takes
+ * effect for every test declared after this header.
+ */
+#define MDEV_TEST_TIMEOUT 300
+#undef TEST_TIMEOUT_DEFAULT
+#define TEST_TIMEOUT_DEFAULT MDEV_TEST_TIMEOUT
+
+/*
+ * How long each test takes, so that the timeouts above can be checked
+ * against it: the setup, in the test's process, notes the start in a page
+ * shared with the harness's process, where the teardown prints the time
+ * ("test-time NAME MS ms", read by scripts/summarize.py).
+ */
+static uint64_t *mdev_test_start_ms;
 
 /* Driver part of a variant name: "rust_mtty_cdev" -> "rust_mtty". */
 static inline bool mdev_variant_is(const char *vname, const char *drv)
@@ -83,6 +107,26 @@ static inline int mdev_harness_main(int argc, char **argv,
 			for (v = f->variant; v; v = v->next)
 				v->xfails = NULL;
 
+	/*
+	 * The harness says only "Test terminated by timeout": say here what
+	 * the timeouts are, for the reader and for scripts/summarize.py.
+	 */
+	ksft_print_msg("harness-timeout default %d s\n", MDEV_TEST_TIMEOUT);
+	for (f = __fixture_list; f; f = f->next) {
+		struct __test_metadata *t;
+
+		for (t = f->tests; t; t = t->next)
+			if (t->timeout != MDEV_TEST_TIMEOUT)
+				ksft_print_msg("harness-timeout %s.%s %d s\n",
+					       f->name, t->name, t->timeout);
+	}
+
+	mdev_test_start_ms = mmap(NULL, sizeof(*mdev_test_start_ms),
+				  PROT_READ | PROT_WRITE,
+				  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (mdev_test_start_ms == MAP_FAILED)
+		mdev_test_start_ms = NULL;
+
 	/* Instances left behind by a killed run would skew pool counts. */
 	mdev_remove_stale();
 	srandom(getpid() ^ (unsigned int)now_ms());
@@ -117,10 +161,20 @@ static pid_t mdev_setup_pid;
 static inline void mdev_setup_begin(void)
 {
 	mdev_setup_pid = getpid();
+	if (mdev_test_start_ms)
+		*mdev_test_start_ms = now_ms();
 }
 
-static inline void mdev_teardown_begin(void)
+#define mdev_teardown_begin() __mdev_teardown_begin(_metadata)
+
+static inline void __mdev_teardown_begin(struct __test_metadata *t)
 {
+	if (mdev_test_start_ms && *mdev_test_start_ms) {
+		ksft_print_msg("test-time %s %llu ms\n", t->name,
+			       (unsigned long long)(now_ms() -
+						    *mdev_test_start_ms));
+		*mdev_test_start_ms = 0;
+	}
 	if (mdev_setup_pid == getpid())
 		close_range(3, ~0U, 0);
 }

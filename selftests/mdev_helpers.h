@@ -129,6 +129,18 @@ int uart_loopback_ok(int fd, uint64_t bar_off, uint8_t val);
 
 /* ---- eventfd ---- */
 int efd_new(void);
+/*
+ * Both drivers signal an interrupt's eventfd during the access that raises
+ * it, so a test that expects one polls an eventfd that is already set, on
+ * any machine: poll() returns at once, and EVENT_MS only bounds the wait
+ * for an interrupt that never comes (the C sample's known differences
+ * wait it out).  NO_EVENT_MS is how long a test watches for an interrupt
+ * that must not come; a slow machine can only make that check pass
+ * wrongly, never fail.
+ */
+#define EVENT_MS	5000
+#define NO_EVENT_MS	300
+
 /* Wait up to @ms for the eventfd; return its counter (>0), 0 on timeout. */
 long efd_wait(int efd, int ms);
 

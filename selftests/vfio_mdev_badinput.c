@@ -28,9 +28,6 @@
 #include "mdev_harness.h"
 #include "uapi/rust_mtty.h"
 
-#define EVENT_MS	3000
-#define NO_EVENT_MS	300
-
 FIXTURE(bad) {
 	struct mdev_set set;
 	struct vfio_dev d;
