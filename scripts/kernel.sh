@@ -1,5 +1,10 @@
 #!/usr/bin/env bash
-# Build the patched test kernel in the cache:
+# Build a patched test kernel in the cache:  kernel.sh [debug|prod]
+#   debug  (default) $KTREE_DEBUG, kernel/rust-mdev.config: KASAN, lockdep,
+#          kmemleak; every correctness test runs on it
+#   prod   $KTREE_PROD, the same fragment with its debug block switched
+#          off (generated, so that the two cannot drift apart)
+#
 #   1. extract Debian's 6.12 source once;
 #   2. bring the applied patch series in line with kernel/patches/, undoing
 #      and redoing only from the first patch that changed, so that make
@@ -10,16 +15,40 @@
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 
-[ "$KDIR" = "$KTREE_DEFAULT" ] ||
-	die "KDIR=$KDIR is a tree of your own: scripts/kernel.sh only builds the cached tree"
+[ -z "$KDIR_FROM_USER" ] ||
+	die "KDIR=$KDIR is a tree of your own: scripts/kernel.sh only builds the cached trees"
+
+flavor=${1:-debug}
+case $flavor in
+debug) KDIR=$KTREE_DEBUG ;;
+prod) KDIR=$KTREE_PROD ;;
+*) die "kernel.sh: unknown kernel '$flavor' (debug or prod)" ;;
+esac
+t0=$(date +%s)
+
+# The configuration fragment of a kernel, on stdout.  prod: every boolean
+# option of the fragment's "# Debugging:" block (up to its blank line)
+# switched off, its values (which go with them) and comments dropped.
+fragment() {
+	if [ "$flavor" = debug ]; then
+		cat "$TOP/kernel/rust-mdev.config"
+		return
+	fi
+	awk '/^# Debugging:/ { debug = 1; print "# Production kernel: the debug block switched off"; next }
+	     debug && /^$/ { debug = 0 }
+	     debug && /^CONFIG_[A-Z0-9_]*=[ym]$/ { sub(/=.*/, ""); print "# " $0 " is not set"; next }
+	     debug && /^CONFIG_/ { next }
+	     debug && /^#/ { next }
+	     { print }' "$TOP/kernel/rust-mdev.config"
+}
 
 state=$KDIR/.rust-mdev
 if [ ! -f "$state/extracted" ]; then
 	[ -f "$KSRC_TARBALL" ] || die "$KSRC_TARBALL missing: run scripts/deps.sh"
-	log "extracting $KSRC_TARBALL into $RUST_MDEV_CACHE"
+	log "extracting $KSRC_TARBALL into $KDIR"
 	rm -rf "$KDIR"
-	mkdir -p "$RUST_MDEV_CACHE"
-	tar -C "$RUST_MDEV_CACHE" -xf "$KSRC_TARBALL"
+	mkdir -p "$KDIR"
+	tar -C "$KDIR" --strip-components=1 -xf "$KSRC_TARBALL"
 	mkdir -p "$state/applied"
 	touch "$state/extracted"
 fi
@@ -59,12 +88,13 @@ for ((i = keep; i < ${#new[@]}; i++)); do
 done
 
 # --- configuration ----------------------------------------------------------
-frag=$TOP/kernel/rust-mdev.config
+frag=$state/config-fragment.new
+fragment > "$frag"
 if [ ! -f "$KDIR/.config" ] || ! cmp -s "$frag" "$state/config-fragment"; then
-	log "configuring from virtme-ng's base and $(basename "$frag")"
+	log "configuring the $flavor kernel from virtme-ng's base and kernel/rust-mdev.config"
 	(cd "$KDIR" && vng --kconfig >/dev/null 2>&1)
 	(cd "$KDIR" && KCONFIG_CONFIG=.config scripts/kconfig/merge_config.sh -m .config "$frag" >/dev/null 2>&1)
-	"${KMAKE[@]}" olddefconfig >/dev/null
+	kmake "$KDIR" olddefconfig >/dev/null
 	bad=0
 	while read -r line; do
 		case "$line" in
@@ -75,13 +105,14 @@ if [ ! -f "$KDIR/.config" ] || ! cmp -s "$frag" "$state/config-fragment"; then
 			! grep -q "^$sym=" "$KDIR/.config" || { echo "  wanted $sym unset" >&2; bad=1; } ;;
 		esac
 	done < "$frag"
-	[ $bad = 0 ] || die "the kernel config does not satisfy $(basename "$frag")"
+	[ $bad = 0 ] || die "the $flavor kernel's config does not satisfy its fragment ($frag)"
 	cp "$frag" "$state/config-fragment"
 fi
 
 # --- build ------------------------------------------------------------------
-log "building the kernel in $KDIR (jobs: $JOBS)"
+log "building the $flavor kernel in $KDIR (jobs: $JOBS)"
 start=$(date +%s)
-"${KMAKE[@]}" -s bzImage modules
-"${KMAKE[@]}" -s headers
-log "kernel build done in $(($(date +%s) - start)) s"
+kmake "$KDIR" -s bzImage modules
+kmake "$KDIR" -s headers
+now=$(date +%s)
+log "$flavor kernel build done in $((now - start)) s ($((now - t0)) s with extraction and configuration)"
