@@ -6,6 +6,7 @@
 #   make check      run every test in a virtme-ng VM     (T=<test> for one)
 #   make run        boot, create an mdev, run a nested QEMU guest on it
 #   make bench      the Rust driver against the C mtty sample, as ratios
+#   make nested-soak  the nested guest test RUNS times (default 20)
 #   make kernel     only (re)build the cached patched kernel
 #   make deps       only install the dependencies
 #
@@ -17,9 +18,9 @@ include $(src)/Kbuild
 else
 
 SHELL := /bin/bash
-export T
+export T RUNS
 
-.PHONY: all deps kernel module check run bench clippy fmt clean
+.PHONY: all deps kernel module check run bench nested-soak clippy fmt clean
 
 all: module
 
@@ -40,6 +41,9 @@ run:
 
 bench:
 	@scripts/bench.sh
+
+nested-soak:
+	@scripts/nested-soak.sh
 
 clippy:
 	@scripts/prepare.sh module CLIPPY=1

@@ -4,13 +4,10 @@
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 
-VM_TIMEOUT=${VM_TIMEOUT:-2700}
 t_start=$(date +%s)
-"$TOP/scripts/prepare.sh" tests
-t_built=$(date +%s)
-
 OUT=$BUILD/check
 rm -rf "$OUT" && mkdir -p "$OUT"
+rm -f "$BUILD/times"
 
 # The plan: one line "name driver command" per selected test.
 T=${T:-}
@@ -45,38 +42,96 @@ if [ -f "$model/Cargo.toml" ] && { [ -z "$T" ] || [[ " $T " == *" model "* ]]; }
 fi
 [ -s "$OUT/expected" ] || die "no test matches T=$T (see selftests/TESTS)"
 
-# Settings passed into the VM (its environment is not the host's).
-for v in NESTED_APPEND NESTED_TIMEOUT TEST_TIMEOUT; do
-	[ -n "${!v:-}" ] && printf '%s=%q\n' "$v" "${!v}"
-done > "$OUT/env"
+# Build what the plan needs: the debug kernel, the module and the selftests
+# for every test; the production kernel and the nested guest only for
+# the nested guest test.
+steps=(tests)
+grep -q '^nested_guest ' "$OUT/plan" && steps+=(nested)
+"$TOP/scripts/prepare.sh" "${steps[@]}"
+t_built=$(date +%s)
 
-# The nested guest test takes longest and runs in a test VM of its own,
-# beside the one that runs the rest: TCG runs each VM on one host thread
-# (vm.sh), so two VMs use both cores.  VMS=1 runs everything in one VM.
-if [ "${VMS:-2}" = 1 ]; then
+# Settings passed into the VM (its environment is not the host's).
+vm_settings > "$OUT/env"
+
+# The test VMs.  TCG runs each VM on one host thread (vm.sh), so VM_SLOTS
+# (default: the number of cores) VMs run side by side, the next starting
+# when one ends.  The debug kernel's tests are split in two VMs, by driver:
+# vm-a runs the C sample's, vm-b the Rust driver's and the rest.  vm-n
+# boots the production kernel and runs the nested guest, whose QEMU the
+# debug options slowed tenfold (KASAN), while the driver and the series
+# are tested under them in vm-a and vm-b.  They start in the order a, n,
+# b: the nested guest's VM ends first and vm-b takes its place.  VMS=1
+# runs everything in one VM on the debug kernel.
+if [ "${VMS:-3}" = 1 ]; then
 	cp "$OUT/plan" "$OUT/plan.a"
 else
-	grep -v '^nested_guest ' "$OUT/plan" > "$OUT/plan.a" || true
-	grep '^nested_guest ' "$OUT/plan" > "$OUT/plan.b" || true
+	awk '$1 == "nested_guest" { print > "'"$OUT"'/plan.n"; next }
+	     $2 == "mtty" { print > "'"$OUT"'/plan.a"; next }
+	     { print > "'"$OUT"'/plan.b" }' "$OUT/plan"
 fi
+
+# How long a VM may run: VM_TIMEOUT (s) guards against a hang, and
+# CHECK_DEADLINE (an epoch time, set by .ci/run from CI's own limit) makes
+# sure the summary is still printed in time.  A VM that is killed says by
+# which of the two, after how long; its tests then count as not run.
+VM_TIMEOUT=${VM_TIMEOUT:-3600}
+vm_limit() {
+	local t=$VM_TIMEOUT why="VM_TIMEOUT=$VM_TIMEOUT s"
+	if [ -n "${CHECK_DEADLINE:-}" ] && [ $((CHECK_DEADLINE - $(date +%s))) -lt "$t" ]; then
+		t=$((CHECK_DEADLINE - $(date +%s)))
+		[ "$t" -gt 60 ] || t=60
+		why="CHECK_DEADLINE, $t s after the VM started"
+	fi
+	echo "$t $why"
+}
+
 vms=()
-for p in "$OUT"/plan.?; do
+for v in a n b; do
+	p=$OUT/plan.$v
 	[ -s "$p" ] || continue
-	v=vm-${p##*.}
-	mkdir -p "$OUT/$v"
-	mv "$p" "$OUT/$v/plan"
-	vms+=("$v")
+	mkdir -p "$OUT/vm-$v"
+	mv "$p" "$OUT/vm-$v/plan"
+	vms+=("vm-$v")
 done
+run_vm() {	# VM: boot it, run its plan; record why it was killed, if it was
+	local v=$1 kdir=$KDIR ko=$MODULE_KO cpus=${VM_CPUS:-2} limit why rc s
+	if grep -q '^nested_guest ' "$OUT/$v/plan"; then
+		# The nested guest's VM has NESTED_VM_CPUS vCPUs (vm.sh says
+		# why one) and, unless VMS=1, the production kernel.
+		cpus=${NESTED_VM_CPUS:-1}
+		[ "${VMS:-3}" = 1 ] || kdir=$KDIR_PROD ko=$MODULE_KO_PROD
+	fi
+	printf 'RUST_MTTY_KO=%q\n' "$ko" > "$OUT/$v/env"
+	echo "$kdir" > "$OUT/$v/kernel"
+	read -r limit why <<< "$(vm_limit)"
+	s=$(date +%s)
+	rc=0
+	VM_KDIR=$kdir VM_CPUS=$cpus "$TOP/scripts/vm-watch.sh" "$limit" "$OUT/$v" \
+		"$TOP/scripts/vm-tests.sh $OUT $OUT/$v" || rc=$?
+	echo $(($(date +%s) - s)) > "$OUT/$v/secs"
+	if [ $rc = 124 ] || [ $rc = 137 ]; then
+		echo "killed after $(($(date +%s) - s)) s by $why" > "$OUT/$v/killed"
+		log "$v: killed after $(($(date +%s) - s)) s by $why"
+	fi
+}
 if [ ${#vms[@]} -gt 0 ]; then
-	log "running $(wc -l < "$OUT/plan") tests in ${#vms[@]} test VM(s), at most $((VM_TIMEOUT / 60)) minutes"
+	slots=${VM_SLOTS:-$(nproc)}
+	log "running $(wc -l < "$OUT/plan") tests in ${#vms[@]} test VM(s), $slots at a time"
+	pids=()
 	for v in "${vms[@]}"; do
-		# The VM that runs the nested guest has one vCPU (vm.sh says why).
-		cpus=${VM_CPUS:-2}
-		grep -q '^nested_guest ' "$OUT/$v/plan" && cpus=1
-		# A VM that outlives VM_TIMEOUT is killed: its tests then count
-		# as not run and its kernel log as not saved.
-		VM_CPUS=$cpus timeout -k 30 "$VM_TIMEOUT" "$TOP/scripts/vm.sh" \
-			"$TOP/scripts/vm-tests.sh $OUT $OUT/$v" > "$OUT/$v/console.log" 2>&1 &
+		# A free slot: wait for one of the running VMs (not for the
+		# console followers) to end.
+		while [ ${#pids[@]} -ge "$slots" ]; do
+			wait -n "${pids[@]}" || true
+			alive=()
+			for p in "${pids[@]}"; do
+				kill -0 "$p" 2>/dev/null && alive+=("$p")
+			done
+			pids=("${alive[@]}")
+		done
+		: > "$OUT/$v/console.log"
+		run_vm "$v" &
+		pids+=($!)
 		tail -s 2 --pid=$! -f "$OUT/$v/console.log" 2>/dev/null |
 			sed -n --unbuffered "s/^rust-mdev: />>> $v: /p" >&2 &
 	done
@@ -88,6 +143,18 @@ t_end=$(date +%s)
 
 rc=0
 python3 "$TOP/scripts/summarize.py" "$OUT" "$OUT/expected" | tee "$OUT/summary.tap" || rc=$?
-echo "# times: build/prepare $((t_built - t_start)) s, test VM $((t_end - t_built)) s" \
-	"(booted to the test runner in$(for v in "${vms[@]}"; do printf ' %s: %s s' "$v" "$(cat "$OUT/$v/boot-seconds" 2>/dev/null || echo '?')"; done) of guest uptime)"
+
+# Where the time went, for the next person to see a regression.
+{
+	echo "# times: total $((t_end - t_start)) s: build and prepare $((t_built - t_start)) s, test VMs $((t_end - t_built)) s"
+	[ -f "$BUILD/times" ] && awk '{ printf "#   prepare: %s %s s\n", $1, $2 }' "$BUILD/times"
+	for v in "${vms[@]}"; do
+		echo "#   $v: $(basename "$(cat "$OUT/$v/kernel")"), $(cat "$OUT/$v/secs" 2>/dev/null || echo '?') s, booted to the test runner in $(cat "$OUT/$v/boot-seconds" 2>/dev/null || echo '?') s of guest uptime"
+	done
+	for f in "$OUT"/tap/*.secs; do
+		[ -f "$f" ] && echo "#   test: $(basename "$f" .secs) $(cat "$f") s"
+	done
+} | tee "$OUT/times.txt"
+# The summary line stays the last line.
+tail -n 1 "$OUT/summary.tap"
 exit $rc

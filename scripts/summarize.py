@@ -36,16 +36,65 @@ def result(ok, desc, directive=""):
     print(f"{'ok' if ok else 'not ok'} {n} {desc}{' # ' + directive if directive else ''}")
 
 
+def killed_vms():
+    """Why each killed test VM was killed (written by check.sh)."""
+    return [f"{k.parent.name} {k.read_text().strip()}" for k in sorted(out.glob("vm-*/killed"))]
+
+
+def timeout_note(text):
+    """The harness says only "Test terminated by timeout": say which timeout
+    it was and how long it waited, from the "harness-timeout" lines that
+    mdev_harness.h prints."""
+    default = None
+    own = {}
+    for m in re.finditer(r"^# harness-timeout (\S+) (\d+) s$", text, re.M):
+        if m.group(1) == "default":
+            default = m.group(2)
+        else:
+            own[m.group(1).rsplit(".", 1)[-1]] = m.group(2)
+    notes = []
+    # The harness names the test alone, without fixture and variant.
+    for m in re.finditer(r"^# (\S+): Test terminated by timeout$", text, re.M):
+        test = m.group(1)
+        secs = own.get(test, default or "?")
+        notes.append(f"{test}: killed by the kselftest harness's per-test timeout after {secs} s")
+    return notes
+
+
+def slowest_test(text):
+    """The slowest test of a kselftest program against its harness timeout,
+    from the "test-time" and "harness-timeout" lines of mdev_harness.h."""
+    times = [(int(m.group(2)), m.group(1))
+             for m in re.finditer(r"^# test-time (\S+) (\d+) ms$", text, re.M)]
+    if not times:
+        return None
+    ms, test = max(times)
+    limits = dict((m.group(1).rsplit(".", 1)[-1], int(m.group(2)))
+                  for m in re.finditer(r"^# harness-timeout (\S+) (\d+) s$", text, re.M))
+    limit = limits.get(test, limits.get("default"))
+    margin = f", {limit * 1000 / max(ms, 1):.0f}x under its {limit} s timeout" if limit else ""
+    return f"{test} {ms} ms{margin}"
+
+
 print("TAP version 13")
 for name in expected:
     tap = out / "tap" / f"{name}.tap"
     rcf = out / "tap" / f"{name}.rc"
     if not tap.exists() or not rcf.exists():
-        result(False, f"{name}: did not run (the test VM stopped early?)")
+        why = "; ".join(killed_vms()) or "the test VM stopped early?"
+        result(False, f"{name}: did not run ({why})")
         continue
     rc = int(rcf.read_text().strip() or "1")
     secs = (out / "tap" / f"{name}.secs").read_text().strip()
     print(f"# {name}: exit {rc}, {secs} s")
+    limit = (out / "tap" / f"{name}.limit")
+    if rc in (124, 137) and limit.exists():
+        print(f"# {name}: killed by TEST_TIMEOUT after {limit.read_text().strip()} s")
+    for note in timeout_note(tap.read_text(errors="replace")):
+        print(f"# {note}")
+    slowest = slowest_test(tap.read_text(errors="replace"))
+    if slowest:
+        print(f"# {name}: slowest test {slowest}")
     results = 0
     nfail = 0
     for line in tap.read_text(errors="replace").splitlines():
@@ -94,6 +143,10 @@ for vm in ([] if (out / "no-vm").exists() else sorted(out.glob("vm-*"))):
         for l in (console.read_text(errors="replace").splitlines()[-15:] if console.exists() else []):
             print(f"#   console tail: {l}")
         result(False, f"{vm.name}: kernel log: not saved, the test VM stopped early or was killed ({len(bad)} report lines on the console)")
+        hang = vm / "hang.txt"
+        if hang.exists():
+            for l in hang.read_text(errors="replace").splitlines()[:60]:
+                print(f"#   {vm.name} before it was killed: {l}")
     left = vm / "leftover.txt"
     if left.exists():
         empty_report(left, "left behind: ", f"{vm.name}: no process left behind by the tests")

@@ -8,7 +8,10 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 OUT=$1
 VMDIR=$2
 export RUST_MTTY_KO=$TOP/samples/rust_mtty/rust_mtty.ko
-export BZIMAGE L2_INITRD=$TOP/build/l2-initramfs.cpio.gz NESTED_OUT=$OUT/nested
+# This VM's settings from check.sh: RUST_MTTY_KO, the module for its kernel.
+# shellcheck disable=SC1091
+[ -f "$VMDIR/env" ] && . "$VMDIR/env"
+export BZIMAGE L2_INITRD=$TOP/build/l2-initramfs.cpio.gz
 BZIMAGE=$(cat "$TOP/build/l2-bzimage-path")
 mkdir -p "$OUT/tap"
 # shellcheck disable=SC1091
@@ -26,7 +29,8 @@ echo "rust-mdev: tests start" > /dev/kmsg
 # shellcheck source=selftests/smoke/drivers.sh
 . "$TOP/selftests/smoke/drivers.sh"
 {
-	modprobe kvm_amd
+	# KVM_AMD_PARAMS, if set, e.g. "npt=0" (passed by check.sh)
+	modprobe kvm_amd ${KVM_AMD_PARAMS:-}
 	load_driver mtty
 	load_driver rust_mtty
 	lsmod
@@ -42,7 +46,9 @@ run_one() {	# NAME DRIVER COMMAND
 	echo "rust-mdev: test $name" > /dev/kmsg
 	echo "rust-mdev: test $name"
 	start=$(date +%s)
-	MDEV_DRIVER=$drv timeout -k 10 "${TEST_TIMEOUT:-1800}" "$cmd" > "$OUT/tap/$name.tap" 2>&1
+	# A hang guard: summarize.py says so when it fired (exit 124/137).
+	echo "${TEST_TIMEOUT:-1800}" > "$OUT/tap/$name.limit"
+	NESTED_OUT=$OUT/nested/$name MDEV_DRIVER=$drv timeout -k 10 "${TEST_TIMEOUT:-1800}" "$cmd" > "$OUT/tap/$name.tap" 2>&1
 	echo $? > "$OUT/tap/$name.rc"
 	echo "$(($(date +%s) - start))" > "$OUT/tap/$name.secs"
 }

@@ -8,6 +8,7 @@
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 mkdir -p "$BUILD"
+# VM_KDIR (default KDIR) is the kernel tree to boot.
 # The kernel log goes to the console (console.log of make check) from
 # level 5 (KERN_NOTICE) up, so that a hang or a panic can be read there;
 # mtty's printk of every register access (KERN_INFO), written synchronously
@@ -25,15 +26,20 @@ mkdir -p "$BUILD"
 # 112 s, 43 s with cache=loose (meant for exclusive read-only mounts, which
 # this is; build/ is a separate mount).
 #
-# A VM that runs the nested guest gets one vCPU (VM_CPUS=1, set by
-# check.sh and run.sh).  With two, under load, the nested guest's kernel
-# crashed (a wrong GS base after an interrupt from user mode) or hung: its
-# state is most likely lost between KVM and TCG's SVM emulation.  With one
-# vCPU it happened less often (one hang in eight runs), but it still did.
-# Documentation/testing.rst has the details.
+# A VM that runs the nested guest gets one vCPU (NESTED_VM_CPUS, default
+# 1, set by check.sh and run.sh).  QEMU's TCG emulation of SVM can deliver
+# an interrupt that KVM injected into its guest a second time, ignoring
+# the guest's IF, when the vCPU is kicked before its next exit; with two
+# vCPUs single-threaded TCG kicks them every 100 ms, and the nested guest
+# hung or crashed in most runs.  Documentation/testing.rst, "The nested
+# guest's hang", has the details and the one-line fix for QEMU.
+#
+# VM_CPU_MODEL (default EPYC) is the CPU model, VM_TCG_THREAD (default
+# single) TCG's threading; VM_MONITOR, if set, a UNIX socket for QEMU's
+# monitor (check.sh asks a hung VM where its vCPUs are).
 rootflags=version=9p2000.L,trans=virtio,access=any,msize=524288,cache=loose
-exec vng --run "$KDIR" --disable-kvm --verbose \
+exec vng --run "${VM_KDIR:-$KDIR}" --disable-kvm --verbose \
 	--append "loglevel=5 rootflags=$rootflags${VM_APPEND:+ $VM_APPEND}" \
-	--qemu-opts="-cpu EPYC -accel tcg,thread=single" \
+	--qemu-opts="-cpu ${VM_CPU_MODEL:-EPYC} -accel tcg,thread=${VM_TCG_THREAD:-single}${VM_MONITOR:+ -monitor unix:$VM_MONITOR,server=on,wait=off}" \
 	--memory "${VM_MEMORY:-2G}" --cpus "${VM_CPUS:-2}" --rwdir "$BUILD" \
 	--exec "$*"
