@@ -108,10 +108,11 @@ run_vm() {	# VM: boot it, run its plan; record why it was killed, if it was
 	rc=0
 	VM_KDIR=$kdir VM_CPUS=$cpus "$TOP/scripts/vm-watch.sh" "$limit" "$OUT/$v" \
 		"$TOP/scripts/vm-tests.sh $OUT $OUT/$v" || rc=$?
-	echo $(($(date +%s) - s)) > "$OUT/$v/secs"
+	s=$(($(date +%s) - s))
+	echo $s > "$OUT/$v/secs"
 	if [ $rc = 124 ] || [ $rc = 137 ]; then
-		echo "killed after $(($(date +%s) - s)) s by $why" > "$OUT/$v/killed"
-		log "$v: killed after $(($(date +%s) - s)) s by $why"
+		echo "killed after $s s by $why" > "$OUT/$v/killed"
+		log "$v: killed after $s s by $why"
 	fi
 }
 if [ ${#vms[@]} -gt 0 ]; then

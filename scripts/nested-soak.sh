@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make nested-soak`: the nested guest test again and again, to measure how
-# reliable it is.  Two test VMs side by side (as `make check` runs its two)
-# each run the test RUNS/2 times in a row; every run is a test of its own
+# reliable it is.  Two test VMs side by side (as `make check` runs two at
+# a time) each run the test RUNS/2 times in a row; every run is a test of its own
 # in the summary (nested_guest#N), and the kernel-log checks of both VMs
 # apply as in `make check`.
 #   RUNS            runs in all (default 20)

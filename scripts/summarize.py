@@ -36,42 +36,47 @@ def result(ok, desc, directive=""):
     print(f"{'ok' if ok else 'not ok'} {n} {desc}{' # ' + directive if directive else ''}")
 
 
-def killed_vms():
-    """Why each killed test VM was killed (written by check.sh)."""
-    return [f"{k.parent.name} {k.read_text().strip()}" for k in sorted(out.glob("vm-*/killed"))]
+def killed_vm(name):
+    """Why the test VM that was to run test `name` was killed, if it was
+    (check.sh writes vm-*/killed; a VM's plan lists its tests)."""
+    for k in sorted(out.glob("vm-*/killed")):
+        plan = k.parent / "plan"
+        if not plan.exists() or name in (l.split()[0] for l in plan.read_text().splitlines() if l.strip()):
+            return f"{k.parent.name} {k.read_text().strip()}"
+    return None
 
 
-def timeout_note(text):
-    """The harness says only "Test terminated by timeout": say which timeout
-    it was and how long it waited, from the "harness-timeout" lines that
-    mdev_harness.h prints."""
+def harness_timeouts(text):
+    """The timeouts mdev_harness.h prints ("harness-timeout NAME N s"): the
+    default, and each test's own, keyed by the test's name alone, as the
+    harness names a test in its messages."""
     default = None
     own = {}
     for m in re.finditer(r"^# harness-timeout (\S+) (\d+) s$", text, re.M):
         if m.group(1) == "default":
-            default = m.group(2)
+            default = int(m.group(2))
         else:
-            own[m.group(1).rsplit(".", 1)[-1]] = m.group(2)
-    notes = []
-    # The harness names the test alone, without fixture and variant.
-    for m in re.finditer(r"^# (\S+): Test terminated by timeout$", text, re.M):
-        test = m.group(1)
-        secs = own.get(test, default or "?")
-        notes.append(f"{test}: killed by the kselftest harness's per-test timeout after {secs} s")
-    return notes
+            own[m.group(1).rsplit(".", 1)[-1]] = int(m.group(2))
+    return default, own
 
 
-def slowest_test(text):
+def timeout_notes(text, default, own):
+    """The harness says only "Test terminated by timeout": say which timeout
+    it was and how long it waited."""
+    return [f"{m.group(1)}: killed by the kselftest harness's per-test timeout after "
+            f"{own.get(m.group(1), default or '?')} s"
+            for m in re.finditer(r"^# (\S+): Test terminated by timeout$", text, re.M)]
+
+
+def slowest_test(text, default, own):
     """The slowest test of a kselftest program against its harness timeout,
-    from the "test-time" and "harness-timeout" lines of mdev_harness.h."""
+    from the "test-time" lines of mdev_harness.h."""
     times = [(int(m.group(2)), m.group(1))
              for m in re.finditer(r"^# test-time (\S+) (\d+) ms$", text, re.M)]
     if not times:
         return None
     ms, test = max(times)
-    limits = dict((m.group(1).rsplit(".", 1)[-1], int(m.group(2)))
-                  for m in re.finditer(r"^# harness-timeout (\S+) (\d+) s$", text, re.M))
-    limit = limits.get(test, limits.get("default"))
+    limit = own.get(test, default)
     margin = f", {limit * 1000 / max(ms, 1):.0f}x under its {limit} s timeout" if limit else ""
     return f"{test} {ms} ms{margin}"
 
@@ -81,7 +86,7 @@ for name in expected:
     tap = out / "tap" / f"{name}.tap"
     rcf = out / "tap" / f"{name}.rc"
     if not tap.exists() or not rcf.exists():
-        why = "; ".join(killed_vms()) or "the test VM stopped early?"
+        why = killed_vm(name) or "the test VM stopped early?"
         result(False, f"{name}: did not run ({why})")
         continue
     rc = int(rcf.read_text().strip() or "1")
@@ -90,14 +95,16 @@ for name in expected:
     limit = (out / "tap" / f"{name}.limit")
     if rc in (124, 137) and limit.exists():
         print(f"# {name}: killed by TEST_TIMEOUT after {limit.read_text().strip()} s")
-    for note in timeout_note(tap.read_text(errors="replace")):
+    text = tap.read_text(errors="replace")
+    default, own = harness_timeouts(text)
+    for note in timeout_notes(text, default, own):
         print(f"# {note}")
-    slowest = slowest_test(tap.read_text(errors="replace"))
+    slowest = slowest_test(text, default, own)
     if slowest:
         print(f"# {name}: slowest test {slowest}")
     results = 0
     nfail = 0
-    for line in tap.read_text(errors="replace").splitlines():
+    for line in text.splitlines():
         m = re.match(r"^(not ok|ok)\b\s*\d*\s*-?\s*(.*?)(?:\s+#\s*(.*))?$", line)
         if m:
             results += 1
