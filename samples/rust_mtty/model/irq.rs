@@ -76,6 +76,23 @@ impl IrqState {
         self.active
     }
 
+    /// Whether INTx is masked (only ever while INTx is active).
+    pub(crate) fn intx_masked(&self) -> bool {
+        self.intx_masked
+    }
+
+    /// Takes over the INTx mask of a migrated device whose active index
+    /// was `active`, if this device has the same active index; otherwise
+    /// changes nothing.  The active index (and the eventfds behind it)
+    /// belongs to the VFIO user, who sets it up on the destination with
+    /// `VFIO_DEVICE_SET_IRQS`.
+    pub(crate) fn restore(&mut self, active: Option<IrqIndex>, intx_masked: bool) {
+        if self.active == active {
+            // INVARIANT: only set while INTx is active.
+            self.intx_masked = intx_masked && active == Some(IrqIndex::Intx);
+        }
+    }
+
     /// Signals INTx if it is active, unmasked and `intx_level` is
     /// asserted, and auto-masks it.
     fn fire_intx(&mut self, intx_level: bool) -> Option<IrqIndex> {

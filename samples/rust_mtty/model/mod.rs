@@ -77,7 +77,20 @@
 //!     `index` is active, whatever the mask, as vfio-pci does; the mask
 //!     state is not changed.  [`IrqError::NotActive`] otherwise.
 //!   - [`Mtty::irq_active`]: the active index, if any.
-//! - [`AccessError`] and [`IrqError`]: `-EINVAL`, except
+//! - Migration (`VFIO_MIGRATION_STOP_COPY`), see "Migration" below:
+//!   - [`STATE_MAX`]: the largest payload of any card (330 bytes, two
+//!     ports), for `Operations::MIGRATION_STATE_MAX`.
+//!   - [`Mtty::state_size`]: the payload size of this card (298 bytes for
+//!     one port, 330 for two).
+//!   - [`Mtty::save(out)`](Mtty::save): writes the payload at the start of
+//!     `out` and returns its length, `None` (nothing written) if `out` is
+//!     shorter than [`Mtty::state_size`].  No side effect: the card is not
+//!     changed (no FIFO pop, no acknowledgement), so a pre-copy save may
+//!     run while the device runs.
+//!   - [`Mtty::load(payload)`](Mtty::load): replaces the card's state with
+//!     `payload`.  Checks everything first: on any [`StateError`] the card
+//!     is unchanged.  Cannot raise an interrupt.
+//! - [`AccessError`], [`IrqError`] and [`StateError`]: `-EINVAL`, except
 //!   [`IrqError::Unsupported`]: `-ENOTTY`.
 //!
 //! # Interrupt delivery
@@ -142,6 +155,75 @@
 //! leaves the IRQ setup to the user (QEMU disables it before resetting and
 //! re-programs Command and BARs afterwards).  With every source cleared the
 //! interrupt condition is gone, so a masked INTx stays quiet when unmasked.
+//!
+//! # Migration
+//!
+//! The payload (`state.rs`, format version 1, all fields little-endian; the
+//! same tables are in `Documentation/migration.rst`):
+//!
+//! | offset | size   | field |
+//! |--------|--------|-------|
+//! | 0      | 4      | magic `RMTY` (`52 4d 54 59`) |
+//! | 4      | 2      | format version, 1 |
+//! | 6      | 1      | ports: 1 or 2 |
+//! | 7      | 1      | reserved, 0 |
+//! | 8      | 256    | config space as stored: what the guest wrote, without Status bit 3 |
+//! | 264    | 1      | active VFIO IRQ index: 0 none, 1 INTx, 2 MSI |
+//! | 265    | 1      | INTx masked: 0 or 1 |
+//! | 266    | 32 * n | one UART block per port, BAR0's first |
+//!
+//! A UART block:
+//!
+//! | offset | size | field |
+//! |--------|------|-------|
+//! | 0      | 16   | receive FIFO, oldest byte first; 0 past the count |
+//! | 16     | 1    | bytes in the receive FIFO: 0..=16 with FIFOs, 0..=1 without |
+//! | 17     | 1    | IER (bits 3:0) |
+//! | 18     | 1    | LCR |
+//! | 19     | 1    | MCR (bits 5:0) |
+//! | 20     | 1    | SCR |
+//! | 21     | 1    | DLL |
+//! | 22     | 1    | DLM |
+//! | 23     | 1    | FIFOs enabled (FCR.0): 0 or 1 |
+//! | 24     | 1    | receive trigger level: 1, 4, 8 or 14 with FIFOs, 1 without |
+//! | 25     | 1    | LSR.OE pending: 0 or 1 |
+//! | 26     | 1    | THR empty interrupt armed: 0 or 1 |
+//! | 27     | 1    | modem input lines (MSR bits 7:4) as last sampled |
+//! | 28     | 1    | MSR delta bits (3:0) not yet read |
+//! | 29     | 3    | reserved, 0 |
+//!
+//! Every byte of a payload is determined by the card's state (the FIFO is
+//! stored from its oldest byte, unused bytes are 0), so a payload that
+//! loads is the one a [`Mtty::save`] of the loaded card writes, and a card
+//! restored from a payload answers every register read and raises every
+//! interrupt exactly as the saved card would have.  [`Mtty::load`] checks,
+//! in this order: the magic ([`StateError::BadMagic`]), the version
+//! ([`StateError::BadVersion`]), the ports byte against the card's own
+//! ([`StateError::WrongType`]), the length, which must be exactly
+//! [`Mtty::state_size`] ([`StateError::BadLength`]; so is a payload
+//! shorter than the 8-byte header), then that no card can be in any other
+//! state ([`StateError::Inconsistent`]): a non-zero reserved byte; a config
+//! byte whose read-only bits differ from this card type's power-on value;
+//! an IRQ index byte above 2, a mask byte above 1, or INTx masked while
+//! INTx is not the active index; INTx active, unmasked and asserted (the
+//! model would have fired and auto-masked it); in a UART block, a flag
+//! byte other than 0 or 1, a count or a trigger level out of range, a
+//! non-zero FIFO byte past the count, IER, MCR or delta bits a 16550A does
+//! not have, or modem lines other than those the restored MCR and FIFO
+//! give (the model samples them after every access).
+//!
+//! The IRQ state is not the payload's.  The active index and its eventfds
+//! belong to the VFIO user, which sets them up on the destination with
+//! `VFIO_DEVICE_SET_IRQS` before and after resuming (as QEMU does), so
+//! [`Mtty::load`] never changes the destination's active index, and takes
+//! the saved INTx mask only if the destination's active index equals the
+//! saved one (which matters for INTx only: with MSI or no index active,
+//! INTx is unmasked on both sides); otherwise the destination's IRQ state
+//! stays exactly as it is.  The saved index is still checked.  If the
+//! destination keeps an active, unmasked INTx while the restored card
+//! asserts the line, INTx fires at the next BAR access, config write or
+//! unmask, as level-triggered delivery does.  Config space and the UARTs
+//! are always the payload's; Status bit 3 follows the restored UARTs.
 
 #![forbid(unsafe_code)]
 #![deny(
@@ -158,6 +240,7 @@
 
 mod irq;
 mod pci;
+mod state;
 mod uart;
 
 pub(crate) use irq::{IrqError, IrqIndex};
@@ -212,6 +295,28 @@ pub(crate) enum AccessError {
     /// The access does not lie inside the region.
     OutOfRange,
 }
+
+/// Why [`Mtty::load`] refused a migration payload.  The glue returns
+/// `-EINVAL` for all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum StateError {
+    /// The payload does not start with the magic `RMTY`.
+    BadMagic,
+    /// The payload is of a format version other than 1.
+    BadVersion,
+    /// The payload is of a card with another number of ports (or of no
+    /// card at all).
+    WrongType,
+    /// The payload is not exactly [`Mtty::state_size`] bytes long.
+    BadLength,
+    /// A field is out of range or contradicts another: no card can be in
+    /// that state.
+    Inconsistent,
+}
+
+/// The largest migration payload of any card: [`Mtty::state_size`] of a
+/// two-port card.
+pub(crate) const STATE_MAX: usize = state::state_size(Ports::Two);
 
 /// How many bytes of a user access of `remaining` bytes at `offset` the
 /// glue passes to one [`Mtty::read`] or [`Mtty::write`]: the largest of

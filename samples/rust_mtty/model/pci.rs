@@ -11,7 +11,7 @@ use super::Ports;
 /// Size of config space, in bytes.
 pub(crate) const CONFIG_SPACE_SIZE: usize = 0x100;
 
-type Space = [u8; CONFIG_SPACE_SIZE];
+pub(crate) type Space = [u8; CONFIG_SPACE_SIZE];
 
 // Register offsets (`include/uapi/linux/pci_regs.h`).
 const PCI_VENDOR_ID: usize = 0x00;
@@ -183,6 +183,31 @@ impl ConfigSpace {
                 writable: &WRITABLE_TWO,
             },
         }
+    }
+
+    /// The stored bytes, as the guest wrote them: what every read returns,
+    /// except Status bit 3, which [`ConfigSpace::read`] adds from the
+    /// device's interrupt condition and which is never stored.
+    pub(crate) fn saved(&self) -> &Space {
+        &self.bytes
+    }
+
+    /// The config space of a card with `ports` ports whose stored bytes
+    /// are `bytes` (as [`ConfigSpace::saved`] returned them), or `None` if
+    /// a read-only bit differs from its power-on value: no guest write can
+    /// produce such bytes.
+    pub(crate) fn restore(ports: Ports, bytes: &Space) -> Option<Self> {
+        let mut space = ConfigSpace::new(ports);
+        let power_on = space.bytes.iter().zip(space.writable.iter());
+        let read_only_kept = bytes
+            .iter()
+            .zip(power_on)
+            .all(|(&saved, (&power_on, &mask))| (saved ^ power_on) & !mask == 0);
+        if !read_only_kept {
+            return None;
+        }
+        space.bytes = *bytes;
+        Some(space)
     }
 
     fn command(&self) -> u16 {

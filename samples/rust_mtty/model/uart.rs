@@ -68,9 +68,11 @@ const UART_MSR_CTS: u8 = 0x10;
 const UART_MSR_DSR: u8 = 0x20;
 const UART_MSR_RI: u8 = 0x40;
 const UART_MSR_DCD: u8 = 0x80;
+/// The MSR delta bits (3:0).
+const UART_MSR_DELTAS: u8 = UART_MSR_DCTS | UART_MSR_DDSR | UART_MSR_TERI | UART_MSR_DDCD;
 
 /// Depth of the receive FIFO (a power of two).
-const FIFO_DEPTH: usize = 16;
+pub(crate) const FIFO_DEPTH: usize = 16;
 /// Depth of the receiver without FIFO (16450 mode): the holding register.
 const HOLDING_REGISTER_DEPTH: usize = 1;
 const _: () = assert!(FIFO_DEPTH.is_power_of_two());
@@ -133,6 +135,39 @@ impl Fifo {
         self.head = 0;
         self.len = 0;
     }
+
+    /// The queued bytes, oldest first, followed by zeros.
+    fn contents(&self) -> [u8; FIFO_DEPTH] {
+        let mut out = [0; FIFO_DEPTH];
+        for (i, dst) in out.iter_mut().take(self.len).enumerate() {
+            let index = self.head.wrapping_add(i) & (FIFO_DEPTH - 1);
+            *dst = self.bytes.get(index).copied().unwrap_or(0);
+        }
+        out
+    }
+}
+
+/// Every field of a [`Uart`] as plain values, the FIFO normalised (oldest
+/// byte first): what the migration payload holds (`state.rs`).
+/// [`Uart::state`] makes one, [`Uart::from_state`] checks one and builds
+/// the UART back.
+pub(crate) struct UartState {
+    /// The received bytes, oldest first; zero past `rx_len`.
+    pub(crate) rx: [u8; FIFO_DEPTH],
+    /// Number of received bytes queued.
+    pub(crate) rx_len: u8,
+    pub(crate) ier: u8,
+    pub(crate) lcr: u8,
+    pub(crate) mcr: u8,
+    pub(crate) scr: u8,
+    pub(crate) dll: u8,
+    pub(crate) dlm: u8,
+    pub(crate) fifo_enabled: bool,
+    pub(crate) trigger_level: u8,
+    pub(crate) overrun: bool,
+    pub(crate) thre_pending: bool,
+    pub(crate) modem_lines: u8,
+    pub(crate) modem_deltas: u8,
 }
 
 /// One UART.
@@ -178,6 +213,80 @@ impl Uart {
         };
         uart.modem_lines = uart.modem_inputs();
         uart
+    }
+
+    /// A snapshot of every field, without side effects.
+    pub(crate) fn state(&self) -> UartState {
+        UartState {
+            rx: self.rx.contents(),
+            // `len <= FIFO_DEPTH` and `trigger_level <= 14`: both fit.
+            rx_len: u8::try_from(self.rx.len).unwrap_or(u8::MAX),
+            ier: self.ier,
+            lcr: self.lcr,
+            mcr: self.mcr,
+            scr: self.scr,
+            dll: self.dll,
+            dlm: self.dlm,
+            fifo_enabled: self.fifo_enabled,
+            trigger_level: u8::try_from(self.trigger_level).unwrap_or(u8::MAX),
+            overrun: self.overrun,
+            thre_pending: self.thre_pending,
+            modem_lines: self.modem_lines,
+            modem_deltas: self.modem_deltas,
+        }
+    }
+
+    /// The UART that `state` describes, or `None` if no sequence of
+    /// register accesses can produce it: more bytes queued than the
+    /// receiver holds (16 with FIFOs, 1 without), non-zero FIFO bytes past
+    /// them, a trigger level other than 1, 4, 8 or 14 (1 without FIFOs),
+    /// IER, MCR or MSR delta bits a 16550A does not have, or modem lines
+    /// other than those the MCR and the FIFO imply (the model samples them
+    /// after every access).  `Uart::from_state(&u.state())` behaves
+    /// exactly as `u`.
+    pub(crate) fn from_state(state: &UartState) -> Option<Self> {
+        let capacity = if state.fifo_enabled {
+            FIFO_DEPTH
+        } else {
+            HOLDING_REGISTER_DEPTH
+        };
+        let trigger_level_valid = if state.fifo_enabled {
+            matches!(state.trigger_level, 1 | 4 | 8 | 14)
+        } else {
+            usize::from(state.trigger_level) == HOLDING_REGISTER_DEPTH
+        };
+        let len = usize::from(state.rx_len);
+        if len > capacity
+            || state.rx.iter().skip(len).any(|&byte| byte != 0)
+            || !trigger_level_valid
+            || state.ier & !UART_IER_MASK != 0
+            || state.mcr & !UART_MCR_MASK != 0
+            || state.modem_deltas & !UART_MSR_DELTAS != 0
+        {
+            return None;
+        }
+        let mut rx = Fifo::new();
+        for &byte in state.rx.iter().take(len) {
+            if !rx.push(byte, capacity) {
+                return None;
+            }
+        }
+        let uart = Uart {
+            rx,
+            ier: state.ier,
+            lcr: state.lcr,
+            mcr: state.mcr,
+            scr: state.scr,
+            dll: state.dll,
+            dlm: state.dlm,
+            fifo_enabled: state.fifo_enabled,
+            trigger_level: usize::from(state.trigger_level),
+            overrun: state.overrun,
+            thre_pending: state.thre_pending,
+            modem_lines: state.modem_lines,
+            modem_deltas: state.modem_deltas,
+        };
+        (uart.modem_inputs() == state.modem_lines).then_some(uart)
     }
 
     fn dlab(&self) -> bool {

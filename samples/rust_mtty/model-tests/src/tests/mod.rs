@@ -8,6 +8,7 @@ mod access;
 mod config;
 mod irq;
 mod reset;
+mod state;
 mod uart;
 
 use crate::model::{IrqIndex, Mtty, Ports};
