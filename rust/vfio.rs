@@ -27,6 +27,7 @@
 //! C header: [`include/linux/vfio.h`](srctree/include/linux/vfio.h)
 
 pub mod ioctl;
+pub mod migration;
 pub mod pci;
 
 use super::{mdev, vm::VmRef, RawDevice};
@@ -40,11 +41,14 @@ use kernel::{
     bindings,
     error::{from_err_ptr, VTABLE_DEFAULT_ERROR},
     ffi::{c_char, c_int, c_long, c_uint, c_ulong},
+    new_mutex,
     prelude::*,
     str::CStr,
+    sync::Mutex,
     types::Opaque,
     uaccess::{UserPtr, UserSlice, UserSliceReader, UserSliceWriter},
 };
+use migration::{MigCtl, MigState, MigVTable};
 
 /// The operations of a VFIO device driver.
 ///
@@ -115,6 +119,39 @@ pub trait Operations: Sized + 'static {
     ) -> Result<isize> {
         kernel::build_error!(VTABLE_DEFAULT_ERROR)
     }
+
+    /// Whether the device never reads or writes guest memory.
+    ///
+    /// A device with migration that sets this gets `log_ops` that report no
+    /// dirty page, so that a VMM which wants device dirty tracking (QEMU's
+    /// `enable-migration=auto`) does not block migration.
+    const DMA_FREE: bool = false;
+
+    /// The largest state [`Operations::migration_save`] produces, in bytes;
+    /// a resuming stream with a larger record is refused with `EINVAL`.
+    const MIGRATION_STATE_MAX: usize = 64 * 1024;
+
+    /// Appends the whole state of the open device to `out`, for VFIO
+    /// migration (see [`migration`]).
+    ///
+    /// Implementing this and [`Operations::migration_load`] gives the device
+    /// VFIO migration v2 with `STOP_COPY`, `P2P` and `PRE_COPY`; the
+    /// abstraction calls it on entry to `PRE_COPY` and `STOP_COPY`, for
+    /// `VFIO_DEVICE_FEATURE_MIG_DATA_SIZE`, and in `PRE_COPY` to find out
+    /// whether the device changed.  It must not change the device, and two
+    /// calls on an unchanged device must give the same bytes.
+    fn migration_save(_dev: &Device<Self>, _open: &Self::OpenData, _out: &mut KVec<u8>) -> Result {
+        kernel::build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Replaces the state of the open device with `state`, which
+    /// [`Operations::migration_save`] of a compatible device produced.
+    ///
+    /// It must check everything before it changes anything: on error
+    /// (`EINVAL` for a state it refuses) the device is unchanged.
+    fn migration_load(_dev: &Device<Self>, _open: &Self::OpenData, _state: &[u8]) -> Result {
+        kernel::build_error!(VTABLE_DEFAULT_ERROR)
+    }
 }
 
 /// A VFIO device: a `struct vfio_device` followed by the driver's data.
@@ -135,12 +172,16 @@ pub trait Operations: Sized + 'static {
 ///   and the following [`Operations::close_device`].  It is only written in
 ///   those two callbacks, which VFIO never runs concurrently with each other
 ///   or with the I/O callbacks.
+/// - `mig` is initialised with the device; while the device is not open it
+///   is in `RUNNING` without a data session (`close_device` resets it
+///   before it drops the open data).
 #[repr(C)]
 pub struct Device<T: Operations> {
     vdev: Opaque<bindings::vfio_device>,
     data: UnsafeCell<MaybeUninit<T::Data>>,
     data_live: bool,
     open: UnsafeCell<Option<Pin<KBox<T::OpenData>>>>,
+    mig: Mutex<MigCtl>,
 }
 
 // SAFETY: The VFIO device may be used and released on any thread; `Data` and
@@ -159,6 +200,12 @@ impl<T: Operations> Device<T> {
     /// The allocation comes from `kvzalloc()`, which only guarantees the
     /// alignment of a `u64` (`ARCH_KMALLOC_MINALIGN`).
     const ALIGNMENT_OK: () = assert!(align_of::<Self>() <= align_of::<u64>());
+
+    /// Migration needs both callbacks.
+    const MIGRATION_COMPLETE: () = assert!(
+        T::HAS_MIGRATION_SAVE == T::HAS_MIGRATION_LOAD,
+        "implement both migration_save and migration_load, or neither"
+    );
 
     /// Returns the driver's data of the device.
     pub fn data(&self) -> &T::Data {
@@ -188,8 +235,11 @@ impl<T: Operations> Device<T> {
     ///
     /// # Safety
     ///
-    /// Must only be called from an I/O callback, where VFIO keeps the device
-    /// open and does not run `open_device` or `close_device`.
+    /// Must only be called from an I/O or migration callback, where VFIO
+    /// keeps the device open and does not run `open_device` or
+    /// `close_device`, or by a migration data file through its
+    /// [`migration`] source, which `close_device` removes before it takes
+    /// the open data.
     unsafe fn open_data(&self) -> Option<&T::OpenData> {
         // SAFETY: By the safety requirements nobody writes `open` while the
         // returned reference, bounded by the callback, exists.
@@ -233,6 +283,7 @@ impl<T: Operations> Registration<T> {
         // Evaluate the layout checks for this `T`.
         let () = Device::<T>::VFIO_DEVICE_FIRST;
         let () = Device::<T>::ALIGNMENT_OK;
+        let () = Device::<T>::MIGRATION_COMPLETE;
 
         // SAFETY: `parent` is a live, bound device for the duration of the
         // call (registration takes a reference on it, as the new device's
@@ -256,6 +307,10 @@ impl<T: Operations> Registration<T> {
         let init = unsafe {
             addr_of_mut!((*raw).open).write(UnsafeCell::new(None));
             addr_of_mut!((*raw).data_live).write(false);
+            match new_mutex!(MigCtl::new(), "vfio_mig").__pinned_init(addr_of_mut!((*raw).mig)) {
+                Ok(()) => {}
+                Err(infallible) => match infallible {},
+            }
             data.__pinned_init(addr_of_mut!((*raw).data).cast::<T::Data>())
         };
         if let Err(e) = init {
@@ -267,6 +322,18 @@ impl<T: Operations> Registration<T> {
         // SAFETY: `data` was initialised above, in memory that never moves.
         // INVARIANT: `data_live` now tells the release callback to drop it.
         unsafe { addr_of_mut!((*raw).data_live).write(true) };
+
+        if T::HAS_MIGRATION_SAVE {
+            // SAFETY: The device is not registered yet: nothing else reads
+            // these fields.  The tables are promoted to statics.
+            unsafe {
+                (*vdev).migration_flags = migration::MIGRATION_FLAGS;
+                (*vdev).mig_ops = &MigVTable::<T>::MIG_OPS;
+                if T::DMA_FREE {
+                    (*vdev).log_ops = &MigVTable::<T>::LOG_OPS;
+                }
+            }
+        }
 
         // SAFETY: `vdev` is an initialised, unregistered VFIO device.
         let ret = unsafe { bindings::vfio_register_emulated_iommu_dev(vdev) };
@@ -293,6 +360,12 @@ impl<T: Operations> Registration<T> {
     /// Returns the driver's data of the device.
     pub fn data(&self) -> &T::Data {
         self.device().data()
+    }
+
+    /// Returns the migration state of the device, or `None` if the driver
+    /// has no migration.  A device that is not open is `RUNNING`.
+    pub fn migration_state(&self) -> Option<MigState> {
+        T::HAS_MIGRATION_SAVE.then(|| self.device().migration_state())
     }
 
     /// Returns the number of open file descriptors of the device.
@@ -384,6 +457,8 @@ impl<T: Operations> VTable<T> {
         // was initialised right after the allocation, before any reference
         // could be dropped; `close_device` has normally emptied it already.
         unsafe { core::ptr::drop_in_place((*dev).open.get()) };
+        // SAFETY: As above; `mig` is initialised right after the allocation.
+        unsafe { core::ptr::drop_in_place(addr_of_mut!((*dev).mig)) };
         // SAFETY: As above; `data_live` says whether `data` is initialised.
         unsafe {
             if (*dev).data_live {
@@ -423,8 +498,11 @@ impl<T: Operations> VTable<T> {
     unsafe extern "C" fn close_device(vdev: *mut bindings::vfio_device) {
         // SAFETY: As in `open_device`.
         let dev = unsafe { Device::<T>::from_raw(vdev) };
-        // SAFETY: Last close: no other callback of this device runs, so
-        // nothing references `open`.
+        // The data session ends before the open data it reaches is dropped.
+        dev.mig.lock().reset();
+        // SAFETY: Last close: no other callback of this device runs, and the
+        // data file no longer reaches the device, so nothing references
+        // `open`.
         // INVARIANT: `open` is `None` until the next `open_device`.
         let open = unsafe { (*dev.open.get()).take() };
         if let Some(open) = open {
@@ -512,7 +590,14 @@ impl<T: Operations> VTable<T> {
             return EINVAL.to_errno() as c_long;
         };
         match T::ioctl(dev, open, cmd, arg as UserPtr) {
-            Ok(ret) => ret as c_long,
+            Ok(ret) => {
+                // A reset of the device ends any migration (uAPI: it is the
+                // way out of ERROR and of RESUMING).
+                if cmd == bindings::VFIO_DEVICE_RESET {
+                    dev.mig.lock().reset();
+                }
+                ret as c_long
+            }
             Err(e) => e.to_errno() as c_long,
         }
     }

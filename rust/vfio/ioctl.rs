@@ -72,6 +72,14 @@ unsafe impl VfioArg for bindings::vfio_irq_info {
     const ACCEPTED_FLAGS: u32 = u32::MAX;
 }
 
+// SAFETY: `vfio_precopy_info` has two `u32` and two `u64` fields, the
+// `u64` ones 8-byte aligned after the two `u32`: no padding.  `flags` is
+// not used on input.
+unsafe impl VfioArg for bindings::vfio_precopy_info {
+    const MINSZ: usize = offset_of!(Self, dirty_bytes) + size_of::<u64>();
+    const ACCEPTED_FLAGS: u32 = u32::MAX;
+}
+
 // SAFETY: `vfio_irq_set` has only `u32` fields before the flexible `data`
 // array, which is not part of the fixed part (ending with `count`).
 unsafe impl VfioArg for bindings::vfio_irq_set {
