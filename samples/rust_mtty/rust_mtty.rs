@@ -31,6 +31,10 @@
 //! - Per-instance sysfs file `rust_mtty/vm_state`: `vm: none|attached` (the
 //!   driver holds a reference to the VM that user space attached to the
 //!   device) and `open_count: N` (VFIO's count of open device files).
+//! - VFIO migration v2 (`STOP_COPY`, `P2P`, `PRE_COPY`): the abstractions
+//!   run the protocol, the model saves and loads the card
+//!   (`Documentation/migration.rst`).  Per-instance sysfs file
+//!   `rust_mtty/migration_state` shows the state (`running`, `stop_copy`...).
 
 use kernel::{
     bindings, c_str,
@@ -367,6 +371,25 @@ impl vfio::Operations for MttyVfio {
         })
     }
 
+    const DMA_FREE: bool = true;
+    const MIGRATION_STATE_MAX: usize = model::STATE_MAX;
+
+    fn migration_save(
+        _dev: &vfio::Device<Self>,
+        open: &OpenInstance,
+        out: &mut KVec<u8>,
+    ) -> Result {
+        let mut state = [0u8; model::STATE_MAX];
+        let len = open.card.lock().model.save(&mut state).ok_or(EINVAL)?;
+        out.extend_from_slice(state.get(..len).ok_or(EINVAL)?, GFP_KERNEL)?;
+        Ok(())
+    }
+
+    fn migration_load(_dev: &vfio::Device<Self>, open: &OpenInstance, state: &[u8]) -> Result {
+        // The model checks the whole payload before it changes anything.
+        open.card.lock().model.load(state).map_err(|_| EINVAL)
+    }
+
     fn ioctl(
         _dev: &vfio::Device<Self>,
         open: &OpenInstance,
@@ -447,10 +470,16 @@ impl mdev::Driver for MttyDriver {
     const DEVICE_API: &'static CStr = vfio_pci::DEVICE_API;
     const ATTRIBUTE_GROUPS: &'static [mdev::AttributeGroup<Self>] = &[mdev::AttributeGroup {
         name: Some(c_str!("rust_mtty")),
-        attributes: &[mdev::Attribute {
-            name: c_str!("vm_state"),
-            show: show_vm_state,
-        }],
+        attributes: &[
+            mdev::Attribute {
+                name: c_str!("vm_state"),
+                show: show_vm_state,
+            },
+            mdev::Attribute {
+                name: c_str!("migration_state"),
+                show: show_migration_state,
+            },
+        ],
     }];
 
     type TypeData = Ports;
@@ -503,6 +532,17 @@ fn show_vm_state(
         if attached { "attached" } else { "none" },
         open_count
     ))
+}
+
+/// `rust_mtty/migration_state`: the VFIO migration state of the instance,
+/// as the uAPI names it in lower case (`running` while it is not open).
+fn show_migration_state(
+    _mdev: &mdev::Device,
+    registration: &vfio::Registration<MttyVfio>,
+    buf: &mut SysfsBuffer,
+) -> Result {
+    let state = registration.migration_state().ok_or(EINVAL)?;
+    buf.emit(format_args!("{}\n", state.name()))
 }
 
 struct RustMtty {
