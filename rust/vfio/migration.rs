@@ -543,7 +543,11 @@ struct FileOps(bindings::file_operations);
 // the module, which are valid from any thread.
 unsafe impl Sync for FileOps {}
 
+// Only the address of `__this_module` is used, never its contents, whose C
+// layout depends on the configuration (with lockdep it holds a
+// `lockdep_map`, which is not FFI-safe).
 #[cfg(MODULE)]
+#[allow(improper_ctypes)]
 extern "C" {
     /// This module, defined by `module!`.
     static __this_module: kernel::types::Opaque<bindings::module>;
