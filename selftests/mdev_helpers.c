@@ -772,3 +772,163 @@ int module_load(const char *name)
 	}
 	return module_load_file(name);
 }
+
+int mdev_driver_load(const char *drv)
+{
+	const char *ko = getenv("RUST_MTTY_KO");
+	int fd, ret;
+
+	if (module_loaded(drv))
+		return 0;
+	if (strcmp(drv, "rust_mtty"))
+		return module_load(drv);
+	if (!ko || !*ko)
+		return -ENOENT;
+	ret = module_load("mdev");
+	if (ret)
+		return ret;
+	fd = open(ko, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
+	close(fd);
+	return ret == -EEXIST ? 0 : ret;
+}
+
+/* ---- VFIO migration v2 ---- */
+
+/* VFIO_DEVICE_FEATURE with @flags and @len bytes of data in and out. */
+static int vfio_feature(int fd, uint32_t flags, void *data, size_t len)
+{
+	uint64_t buf[(sizeof(struct vfio_device_feature) + 64) / 8] = {};
+	struct vfio_device_feature *f = (void *)buf;
+
+	if (len > 64)
+		return -EINVAL;
+	f->argsz = sizeof(*f) + len;
+	f->flags = flags;
+	memcpy(f->data, data, len);
+	if (ioctl(fd, VFIO_DEVICE_FEATURE, f))
+		return -errno;
+	memcpy(data, f->data, len);
+	return 0;
+}
+
+int vfio_mig_flags(int fd, uint64_t *flags)
+{
+	struct vfio_device_feature_migration mig = {};
+	int ret;
+
+	ret = vfio_feature(fd, VFIO_DEVICE_FEATURE_GET |
+			   VFIO_DEVICE_FEATURE_MIGRATION, &mig, sizeof(mig));
+	if (!ret)
+		*flags = mig.flags;
+	return ret;
+}
+
+int vfio_mig_get_state(int fd, uint32_t *state)
+{
+	struct vfio_device_feature_mig_state mig = { .data_fd = -1 };
+	int ret;
+
+	ret = vfio_feature(fd, VFIO_DEVICE_FEATURE_GET |
+			   VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
+			   &mig, sizeof(mig));
+	if (!ret)
+		*state = mig.device_state;
+	return ret;
+}
+
+int vfio_mig_set_state(int fd, uint32_t state, int *data_fd)
+{
+	struct vfio_device_feature_mig_state mig = {
+		.device_state = state,
+		.data_fd = -1,
+	};
+	int ret;
+
+	ret = vfio_feature(fd, VFIO_DEVICE_FEATURE_SET |
+			   VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
+			   &mig, sizeof(mig));
+	if (data_fd)
+		*data_fd = ret ? -1 : mig.data_fd;
+	else if (!ret && mig.data_fd >= 0)
+		close(mig.data_fd);
+	return ret;
+}
+
+int vfio_mig_data_size(int fd, uint64_t *len)
+{
+	struct vfio_device_feature_mig_data_size size = {};
+	int ret;
+
+	ret = vfio_feature(fd, VFIO_DEVICE_FEATURE_GET |
+			   VFIO_DEVICE_FEATURE_MIG_DATA_SIZE,
+			   &size, sizeof(size));
+	if (!ret)
+		*len = size.stop_copy_length;
+	return ret;
+}
+
+int vfio_mig_precopy_info(int data_fd, uint32_t argsz, uint64_t *initial,
+			  uint64_t *dirty)
+{
+	struct vfio_precopy_info info = { .argsz = argsz };
+
+	if (ioctl(data_fd, VFIO_MIG_GET_PRECOPY_INFO, &info))
+		return -errno;
+	if (initial)
+		*initial = info.initial_bytes;
+	if (dirty)
+		*dirty = info.dirty_bytes;
+	return 0;
+}
+
+long vfio_mig_read(int data_fd, void *buf, size_t len, int *end)
+{
+	size_t done = 0;
+	char extra;
+	ssize_t n;
+
+	for (;;) {
+		if (done < len)
+			n = read(data_fd, (char *)buf + done, len - done);
+		else
+			n = read(data_fd, &extra, 1);
+		if (n < 0) {
+			*end = -errno;
+			return done;
+		}
+		if (n == 0) {
+			*end = 0;
+			return done;
+		}
+		if (done == len) {
+			*end = -ENOSPC;
+			return -ENOSPC;
+		}
+		done += n;
+	}
+}
+
+int vfio_mig_write(int data_fd, const void *buf, size_t len,
+		   const size_t *chunk, int nchunk)
+{
+	size_t done = 0, piece;
+	ssize_t n;
+	int i = 0;
+
+	while (done < len) {
+		piece = nchunk > 0 ? chunk[i++ % nchunk] : len;
+		if (piece > len - done)
+			piece = len - done;
+		n = write(data_fd, (const char *)buf + done, piece);
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		/* A short write is not an error: the rest goes next. */
+		done += n;
+	}
+	return 0;
+}

@@ -171,6 +171,45 @@ int module_unload(const char *name);
 /* modprobe, falling back to finit_module of the in-tree file. */
 int module_load(const char *name);
 
+/*
+ * The driver of the mdev instances, unloaded by a test, loaded again as the
+ * test VM loads it (selftests/smoke/drivers.sh): rust_mtty from the file
+ * RUST_MTTY_KO names (after mdev.ko, which insmod does not pull in), any
+ * other driver with module_load().  0 if it is loaded already.
+ */
+int mdev_driver_load(const char *drv);
+
+/* ---- VFIO migration v2 (VFIO_DEVICE_FEATURE) ---- */
+/* VFIO_DEVICE_FEATURE_MIGRATION: the migration flags. */
+int vfio_mig_flags(int fd, uint64_t *flags);
+/* GET of VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE. */
+int vfio_mig_get_state(int fd, uint32_t *state);
+/*
+ * SET of VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE; *data_fd (if not NULL) gets
+ * the data_fd the kernel returned, -1 for none (always -1 on failure).
+ */
+int vfio_mig_set_state(int fd, uint32_t state, int *data_fd);
+/* VFIO_DEVICE_FEATURE_MIG_DATA_SIZE: stop_copy_length. */
+int vfio_mig_data_size(int fd, uint64_t *len);
+/* VFIO_MIG_GET_PRECOPY_INFO on a data fd, with argsz @argsz. */
+int vfio_mig_precopy_info(int data_fd, uint32_t argsz, uint64_t *initial,
+			  uint64_t *dirty);
+/*
+ * read() a data fd until read() returns 0 or fails: returns the bytes read
+ * into @buf (at most @len; -ENOSPC if there was more), and *end gets 0 for
+ * end of stream or the -errno that stopped it (-ENOMSG: the temporary end
+ * of a pre-copy stream).
+ */
+long vfio_mig_read(int data_fd, void *buf, size_t len, int *end);
+/*
+ * write() @len bytes of @buf to a data fd, in pieces of chunk[0],
+ * chunk[1], ... bytes (cycling; one piece if @nchunk is 0), going on
+ * after a short write.  0, or the -errno of the first write() that failed
+ * (-EIO if one wrote nothing).
+ */
+int vfio_mig_write(int data_fd, const void *buf, size_t len,
+		   const size_t *chunk, int nchunk);
+
 /* ---- misc ---- */
 uint64_t now_ms(void);
 
