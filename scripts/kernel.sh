@@ -56,11 +56,13 @@ fi
 # --- patch series -----------------------------------------------------------
 # RUST_MDEV_PATCHES="0006-*" applies only the matching patches: with the
 # bindings patch alone it gives the unpatched-VFIO baseline the tests are
-# meant to fail on.
+# meant to fail on.  0000-cover-letter.patch is the series' cover letter,
+# not a patch: no glob selects it.
 new=()
 read -ra globs <<< "${RUST_MDEV_PATCHES:-*}"
 for glob in "${globs[@]}"; do
-	new+=($(find "$TOP/kernel/patches" -maxdepth 1 -name "$glob" -name '*.patch'))
+	new+=($(find "$TOP/kernel/patches" -maxdepth 1 -name "$glob" -name '*.patch' \
+		! -name 0000-cover-letter.patch))
 done
 mapfile -t new < <(printf '%s\n' "${new[@]}" | sort -u | sed '/^$/d')
 mapfile -t old < <(find "$state/applied" -maxdepth 1 -name '*.patch' | sort)
