@@ -11,6 +11,9 @@
  *   open_close  VFIO_GROUP_GET_DEVICE_FD and close, with no other fd
  *               open, so each is an open_device and a close_device;
  *               OPS / 10 of them
+ *   mig_save    the end of a live migration: RUNNING -> STOP_COPY, the
+ *               state read from the data fd to its end, the fd closed,
+ *               back to RUNNING; OPS / 10 of them
  *
  * The drivers take turns, ROUNDS times, so that both see the same noise;
  * each figure is the median of its rounds.  The last column is the ratio
@@ -39,9 +42,9 @@
 static const char *const drivers[] = { "mtty", "rust_mtty" };
 #define NDRV	2
 
-enum op { CFG_READ, LSR_READ, LOOPBACK, OPEN_CLOSE, NOPS };
+enum op { CFG_READ, LSR_READ, LOOPBACK, OPEN_CLOSE, MIG_SAVE, NOPS };
 static const char *const op_name[NOPS] = {
-	"cfg_read", "lsr_read", "loopback", "open_close",
+	"cfg_read", "lsr_read", "loopback", "open_close", "mig_save",
 };
 
 struct inst {
@@ -95,6 +98,28 @@ static void inst_close(struct inst *in)
 	mdev_set_remove_all(&in->set);
 }
 
+/*
+ * One save of the device's migration state, as a VMM does it at the end of
+ * a migration: RUNNING -> STOP_COPY (a new data fd), read to the end of
+ * stream, close it, back to RUNNING.
+ */
+static int mig_save(struct inst *in)
+{
+	char buf[4096];
+	int dfd, end, ret;
+	long n;
+
+	ret = vfio_mig_set_state(in->d.fd, VFIO_DEVICE_STATE_STOP_COPY, &dfd);
+	if (ret)
+		return ret;
+	n = vfio_mig_read(dfd, buf, sizeof(buf), &end);
+	close(dfd);
+	ret = vfio_mig_set_state(in->d.fd, VFIO_DEVICE_STATE_RUNNING, NULL);
+	if (n < 0)
+		return (int)n;
+	return end ? end : ret;
+}
+
 /* Runs @ops operations of kind @op; returns ns per operation, or -errno. */
 static long long run(struct inst *in, enum op op, int ops)
 {
@@ -103,6 +128,8 @@ static long long run(struct inst *in, enum op op, int ops)
 	uint32_t id;
 	int i, ret = 0, fd;
 
+	if (op == MIG_SAVE)
+		ops = ops / 10 > 0 ? ops / 10 : 1;
 	if (op == OPEN_CLOSE) {
 		ops = ops / 10 > 0 ? ops / 10 : 1;
 		close(in->d.fd);
@@ -131,6 +158,9 @@ static long long run(struct inst *in, enum op op, int ops)
 				ret = fd;
 			else
 				close(fd);
+			break;
+		case MIG_SAVE:
+			ret = mig_save(in);
 			break;
 		default:
 			ret = -EINVAL;
