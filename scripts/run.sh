@@ -16,7 +16,9 @@ fi
 OUT=$BUILD/run
 rm -rf "$OUT" && mkdir -p "$OUT"
 # One vCPU: the nested guest's kernel is not reliable otherwise (vm.sh).
-VM_KDIR=$kdir VM_CPUS=${NESTED_VM_CPUS:-1} "$TOP/scripts/vm.sh" \
+# Bounded: the L1 VM can stall under TCG (testing.rst, "The live migration
+# test"); VM_TIMEOUT (s) ends it, as in make check.
+VM_KDIR=$kdir VM_CPUS=${NESTED_VM_CPUS:-1} timeout -k 30 "${VM_TIMEOUT:-900}" "$TOP/scripts/vm.sh" \
 	"MDEV_DRIVER=${MDEV_DRIVER:-rust_mtty} RUST_MTTY_KO=$ko $TOP/scripts/vm-run.sh $OUT" 2>&1 |
 	tee "$OUT/console.log" | grep --line-buffered -v '^\[' || true
 grep -q '^run: ok' "$OUT/console.log"

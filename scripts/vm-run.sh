@@ -1,5 +1,7 @@
 #!/bin/bash
-# Inside the test VM, for `make run`: the main job, narrated.
+# Inside the test VM, for `make run`: the main job, narrated: the nested
+# guest on an instance of the driver, then its live migration from one
+# instance to another (selftests/smoke/nested_migration.sh).
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 OUT=$1
@@ -24,6 +26,21 @@ if MDEV_DRIVERS=$drv NESTED_OUT=$OUT/nested "$TOP/selftests/smoke/nested_guest.s
 else
 	rc=1
 fi
+# The live migration: the same guest on one instance, a second QEMU
+# waiting on another, and QEMU moving the guest across while its bytes go
+# round the ports' loopback.
+echo "run: live migration: the guest starts on instance A of $drv, a second QEMU waits for it on instance B"
+if MDEV_DRIVER=$drv NESTED_OUT=$OUT/migration "$TOP/selftests/smoke/nested_migration.sh" > "$OUT/migration.tap" 2>&1; then
+	mig=ok
+else
+	mig=FAILED rc=1
+fi
+sed 's/^# /run: migration test: /; s/^\(not \)\{0,1\}ok [0-9]* /run: check: &/; /^1\.\./d' "$OUT/migration.tap"
+# The story in three lines: how long, how long the guest stood still, and
+# the bytes that came back after the switch.
+echo "run: live migration $mig: $(sed -n 's/^# migration: //p' "$OUT/migration.tap")"
+echo "run: what survived it, $(sed -n 's/^# survived the migration: //p' "$OUT/migration.tap"):"
+sed -n 's/^# \(cut\|dst\): L2-MIG-ROUND: /run:   round /p' "$OUT/migration.tap"
 lsmod | grep -E "^($drv|kvm|kvm_amd|vfio_mdev) " | sed 's/^/run: lsmod: /'
 rmmod "$drv" 2>/dev/null
 # The reports make check fails on (summarize.py says which).
