@@ -26,6 +26,15 @@ prod) KDIR=$KTREE_PROD ;;
 esac
 t0=$(date +%s)
 
+# One build of a tree at a time: clones of the project share the cache,
+# and a second kernel.sh waits here for the first (then has nothing to do).
+mkdir -p "$RUST_MDEV_CACHE"
+exec 9> "$RUST_MDEV_CACHE/$(basename "$KDIR").lock"
+if ! flock -n 9; then
+	log "waiting for another build of $KDIR to finish"
+	flock 9
+fi
+
 # The configuration fragment of a kernel, on stdout.  prod: every boolean
 # option of the fragment's "# Debugging:" block (up to its blank line)
 # switched off, its values (which go with them) and comments dropped.
