@@ -2,56 +2,112 @@
 /*
  * Benchmark: the Rust driver against the C mtty sample, in the same boot.
  *
- * For each driver it creates a 2-port instance, opens it through the VFIO
- * group path and times, over a fixed number of operations:
+ * For each driver it creates two 2-port instances, opens them through the
+ * VFIO group path and times, over OPS operations (OPS / 10 for the slow
+ * ones, marked *):
  *
- *   cfg_read    4-byte config space reads (vendor/device)
- *   lsr_read    1-byte reads of the line status register of port 0
- *   loopback    a byte written to THR and read back from RBR
- *   open_close  VFIO_GROUP_GET_DEVICE_FD and close, with no other fd
- *               open, so each is an open_device and a close_device;
- *               OPS / 10 of them
- *   mig_save    the end of a live migration: RUNNING -> STOP_COPY, the
- *               state read from the data fd to its end, the fd closed,
- *               back to RUNNING; OPS / 10 of them
+ *   cfg_read      4-byte config space reads (vendor/device)
+ *   lsr_read      1-byte reads of the line status register of port 0
+ *   loopback      a byte written to THR and read back from RBR
+ *   open_close*   VFIO_GROUP_GET_DEVICE_FD and close, with no other fd
+ *                 open, so each is an open_device and a close_device
+ *   open_close_vm*  the same with the group added to a KVM VM's KVM-VFIO
+ *                 device, so that the device gets (and drops) the VM
+ *   mig_save*     the end of a live migration: RUNNING -> STOP_COPY, the
+ *                 state read from the data fd to its end, the fd closed,
+ *                 back to RUNNING
+ *   region_info   VFIO_DEVICE_GET_REGION_INFO (BAR0)
+ *   irq_info      VFIO_DEVICE_GET_IRQ_INFO (INTx)
+ *   irq_trigger   VFIO_DEVICE_SET_IRQS, ACTION_TRIGGER of MSI (an eventfd set)
+ *   irq_mask_unmask  SET_IRQS MASK then UNMASK of INTx (one op = the pair)
+ *   lat_intx      a byte written to THR (receive interrupt enabled) until
+ *                 the INTx eventfd is read; then RBR is read and INTx
+ *                 unmasked, outside the time
+ *   lat_msi       the same with MSI
+ *   mt_2ports     two threads, each a THR/RBR loopback on its own port of
+ *                 one 2-port instance: wall time / (2 x OPS)
+ *   mt_2inst      the same, each thread on port 0 of its own instance
  *
- * The drivers take turns, ROUNDS times, so that both see the same noise;
- * each figure is the median of its rounds.  The last column is the ratio
- * of the Rust driver's time to mtty's (below 1: the Rust driver is faster).
+ * Then, with those instances removed, scale and memory: N = 1, 10 and
+ * SCALE_MAX 1-port instances are created (sysfs), opened (container,
+ * group, device fd), closed and removed; time per instance of each step
+ * and of the four.  At N = SCALE_MAX, the growth per instance, created
+ * and opened, of the slab objects (/proc/slabinfo) and of the allocated
+ * pages (/proc/vmstat), see meminfo().
+ * SCALE_MAX is 24: both drivers have a pool of 24 ports, fixed at build
+ * time (MAX_MTTYS in mtty.c, POOL_PORTS in rust_mtty.rs), with no module
+ * parameter to raise it.
+ *
+ * The floor: a one-byte pread of /dev/zero, the cost of a system call.
+ *
+ * The drivers take turns, ROUNDS times, the first alternating, so that
+ * both see the same noise; each figure is the median of its rounds.  The
+ * main thread runs on CPU 0, the second thread of the mt_ ops on CPU 1,
+ * for both drivers.  The ratio is the Rust driver's over mtty's (below
+ * 1: the Rust driver is faster or smaller).
  *
  * It is a measurement, not a test: it fails only if a driver cannot be
- * used at all.  Output ends with "bench: ok" or "bench: FAILED".
+ * used at all.  Output: "bench: " lines (the table), "csv: " lines (the
+ * same, machine readable), and "bench: ok" or "bench: FAILED" last.
  *
  * usage: mdev_bench [ROUNDS [OPS]]
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 
 #include <linux/serial_reg.h>
 #include <linux/vfio.h>
 
 #include "mdev_helpers.h"
 
-#define MAX_ROUNDS	15
+#define MAX_ROUNDS	31
+#define SCALE_MAX	24
 
 static const char *const drivers[] = { "mtty", "rust_mtty" };
 #define NDRV	2
 
-enum op { CFG_READ, LSR_READ, LOOPBACK, OPEN_CLOSE, MIG_SAVE, NOPS };
+enum op {
+	CFG_READ, LSR_READ, LOOPBACK, OPEN_CLOSE, OPEN_CLOSE_VM, MIG_SAVE,
+	REGION_INFO, IRQ_INFO, IRQ_TRIGGER, IRQ_MASK_UNMASK, LAT_INTX,
+	LAT_MSI, MT_2PORTS, MT_2INST, NOPS
+};
 static const char *const op_name[NOPS] = {
-	"cfg_read", "lsr_read", "loopback", "open_close", "mig_save",
+	"cfg_read", "lsr_read", "loopback", "open_close", "open_close_vm",
+	"mig_save", "region_info", "irq_info", "irq_trigger",
+	"irq_mask_unmask", "lat_intx", "lat_msi", "mt_2ports", "mt_2inst",
+};
+
+static const int scale_n[] = { 1, 10, SCALE_MAX };
+#define NSCALE	3
+enum sphase { S_CREATE, S_OPEN, S_CLOSE, S_REMOVE, S_TOTAL, NPHASE };
+static const char *const phase_name[NPHASE] = {
+	"create", "open", "close", "remove", "total",
+};
+enum mem { M_SLAB_CREATED, M_SLAB_OPENED, M_PAGES_CREATED, M_PAGES_OPENED,
+	   NMEM };
+static const char *const mem_name[NMEM] = {
+	"mem_slab_created", "mem_slab_opened", "mem_pages_created",
+	"mem_pages_opened",
 };
 
 struct inst {
 	struct mdev_set set;
 	struct vfio_dev d;
-	uint64_t cfg, bar0;
+	uint64_t cfg, bar[2];
 };
+
+static int ncpus;
+static struct kvm_vm kvm;
+static bool have_kvm;
 
 static uint64_t now_ns(void)
 {
@@ -61,11 +117,24 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-/* FIFO on, so that a loopback byte is kept. */
+static void pin(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu % ncpus, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* FIFO on, so that a loopback byte is kept, on both ports. */
 static int fifo_on(struct inst *in)
 {
-	return uart_write(in->d.fd, in->bar0, UART_FCR,
-			  UART_FCR_ENABLE_FIFO | UART_FCR_CLEAR_RCVR);
+	int ret = 0;
+
+	for (int p = 0; p < 2 && !ret; p++)
+		ret = uart_write(in->d.fd, in->bar[p], UART_FCR,
+				 UART_FCR_ENABLE_FIFO | UART_FCR_CLEAR_RCVR);
+	return ret;
 }
 
 static int inst_open(struct inst *in, const char *drv)
@@ -77,12 +146,15 @@ static int inst_open(struct inst *in, const char *drv)
 	if (ret)
 		return ret;
 	ret = vfio_dev_open(&in->d, VFIO_PATH_GROUP, in->set.uuid[idx]);
+	/* as a VMM does first; mtty needs it for its interrupt ioctls */
+	if (!ret)
+		ret = vfio_get_info(in->d.fd, NULL, NULL, NULL);
 	if (!ret)
 		ret = vfio_region(in->d.fd, VFIO_PCI_CONFIG_REGION_INDEX,
 				  &in->cfg, NULL, NULL);
-	if (!ret)
-		ret = vfio_region(in->d.fd, VFIO_PCI_BAR0_REGION_INDEX,
-				  &in->bar0, NULL, NULL);
+	for (int p = 0; p < 2 && !ret; p++)
+		ret = vfio_region(in->d.fd, VFIO_PCI_BAR0_REGION_INDEX + p,
+				  &in->bar[p], NULL, NULL);
 	if (!ret)
 		ret = fifo_on(in);
 	if (ret) {
@@ -120,20 +192,211 @@ static int mig_save(struct inst *in)
 	return end ? end : ret;
 }
 
-/* Runs @ops operations of kind @op; returns ns per operation, or -errno. */
-static long long run(struct inst *in, enum op op, int ops)
+static int loopback(int fd, uint64_t bar, int i)
 {
+	int ret = uart_write(fd, bar, UART_TX, i & 0xff);
+
+	if (!ret)
+		ret = uart_read(fd, bar, UART_RX);
+	return ret < 0 ? ret : ret == (i & 0xff) ? 0 : -EIO;
+}
+
+/* ---- two threads ---- */
+
+struct worker {
+	pthread_t thread;
+	pthread_barrier_t *start;
+	int cpu, fd, ops, ret;
+	uint64_t bar, t0, t1;
+};
+
+static void *worker_fn(void *arg)
+{
+	struct worker *w = arg;
+
+	pin(w->cpu);
+	pthread_barrier_wait(w->start);
+	w->t0 = now_ns();
+	for (int i = 0; i < w->ops && !w->ret; i++)
+		w->ret = loopback(w->fd, w->bar, i);
+	w->t1 = now_ns();
+	return NULL;
+}
+
+/*
+ * Two threads, a loopback each on (fd[i], bar[i]), on CPUs 0 and 1 (the
+ * main thread waits): ns per operation, from the first thread's start to
+ * the last one's end.
+ */
+static long long two_threads(const int fd[2], const uint64_t bar[2], int ops)
+{
+	pthread_barrier_t start;
+	struct worker w[2];
+	uint64_t t0, t1;
+	int i, ret = 0;
+
+	pthread_barrier_init(&start, NULL, 3);
+	for (i = 0; i < 2; i++) {
+		w[i] = (struct worker){ .start = &start, .cpu = i, .fd = fd[i],
+					.bar = bar[i], .ops = ops };
+		if (pthread_create(&w[i].thread, NULL, worker_fn, &w[i])) {
+			/* cannot happen with the barrier count right: give up */
+			fprintf(stderr, "pthread_create failed\n");
+			exit(1);
+		}
+	}
+	pthread_barrier_wait(&start);
+	for (i = 0; i < 2; i++) {
+		pthread_join(w[i].thread, NULL);
+		if (w[i].ret && !ret)
+			ret = w[i].ret;
+	}
+	pthread_barrier_destroy(&start);
+	t0 = w[0].t0 < w[1].t0 ? w[0].t0 : w[1].t0;
+	t1 = w[0].t1 > w[1].t1 ? w[0].t1 : w[1].t1;
+	return ret ? ret : (long long)((t1 - t0) / (2ull * ops));
+}
+
+/* ---- interrupts ---- */
+
+/* Receive interrupts of port 0 on @index (INTx or MSI) to @efd. */
+static int irq_on(struct inst *in, uint32_t index, int efd)
+{
+	int ret = uart_enable_rx_irq(in->d.fd, in->bar[0]);
+
+	if (!ret)
+		ret = vfio_irq_set_eventfd(in->d.fd, index,
+					   VFIO_IRQ_SET_ACTION_TRIGGER, efd);
+	return ret;
+}
+
+static int irq_off(struct inst *in, uint32_t index)
+{
+	int ret = vfio_irq_set_none(in->d.fd, index,
+				    VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0);
+
+	if (!ret)
+		ret = uart_write(in->d.fd, in->bar[0], UART_IER, 0);
+	if (!ret)
+		ret = fifo_on(in);
+	return ret;
+}
+
+/* A byte to THR until @efd fires; ns per operation, or -errno. */
+static long long latency(struct inst *in, uint32_t index, int ops)
+{
+	int efd = efd_new(), ret, i;
+	uint64_t sum = 0, t0;
+	long n;
+
+	if (efd < 0)
+		return efd;
+	ret = irq_on(in, index, efd);
+	for (i = 0; i < ops && !ret; i++) {
+		t0 = now_ns();
+		ret = uart_write(in->d.fd, in->bar[0], UART_TX, i & 0xff);
+		if (ret)
+			break;
+		n = efd_wait(efd, EVENT_MS);
+		sum += now_ns() - t0;
+		if (n <= 0) {
+			fprintf(stderr, "lat %s: no interrupt within %d ms\n",
+				index ? "msi" : "intx", EVENT_MS);
+			ret = n < 0 ? (int)n : -ETIMEDOUT;
+			break;
+		}
+		ret = uart_read(in->d.fd, in->bar[0], UART_RX);
+		ret = ret < 0 ? ret : 0;
+		if (!ret && index == VFIO_PCI_INTX_IRQ_INDEX)
+			ret = vfio_irq_set_none(in->d.fd, index,
+						VFIO_IRQ_SET_ACTION_UNMASK,
+						0, 1);
+	}
+	if (!ret)
+		ret = irq_off(in, index);
+	else
+		irq_off(in, index);
+	close(efd);
+	return ret ? ret : (long long)(sum / ops);
+}
+
+/* SET_IRQS trigger (MSI) or mask/unmask (INTx) with an eventfd set. */
+static long long irq_ioctl(struct inst *in, enum op op, int ops)
+{
+	uint32_t index = op == IRQ_TRIGGER ? VFIO_PCI_MSI_IRQ_INDEX :
+					     VFIO_PCI_INTX_IRQ_INDEX;
+	int efd = efd_new(), ret, i;
+	uint64_t t0;
+
+	if (efd < 0)
+		return efd;
+	ret = vfio_irq_set_eventfd(in->d.fd, index,
+				   VFIO_IRQ_SET_ACTION_TRIGGER, efd);
+	t0 = now_ns();
+	for (i = 0; i < ops && !ret; i++) {
+		if (op == IRQ_TRIGGER) {
+			ret = vfio_irq_set_none(in->d.fd, index,
+						VFIO_IRQ_SET_ACTION_TRIGGER,
+						0, 1);
+			continue;
+		}
+		ret = vfio_irq_set_none(in->d.fd, index,
+					VFIO_IRQ_SET_ACTION_MASK, 0, 1);
+		if (!ret)
+			ret = vfio_irq_set_none(in->d.fd, index,
+						VFIO_IRQ_SET_ACTION_UNMASK,
+						0, 1);
+	}
+	t0 = now_ns() - t0;
+	if (!ret && op == IRQ_TRIGGER && efd_wait(efd, EVENT_MS) != ops)
+		ret = -EIO;	/* every trigger must have signalled */
+	if (!ret)
+		ret = vfio_irq_set_none(in->d.fd, index,
+					VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0);
+	close(efd);
+	return ret ? ret : (long long)(t0 / ops);
+}
+
+/* ---- one op on one driver ---- */
+
+/* Runs @ops operations of kind @op; returns ns per operation, or -errno. */
+static long long run(struct inst in[2], enum op op, int ops)
+{
+	struct vfio_region_info ri = { .argsz = sizeof(ri),
+				       .index = VFIO_PCI_BAR0_REGION_INDEX };
+	struct vfio_irq_info ii = { .argsz = sizeof(ii),
+				    .index = VFIO_PCI_INTX_IRQ_INDEX };
+	bool reopen = op == OPEN_CLOSE || op == OPEN_CLOSE_VM;
 	uint64_t start;
 	long long ns;
 	uint32_t id;
 	int i, ret = 0, fd;
 
-	if (op == MIG_SAVE)
+	switch (op) {
+	case LAT_INTX:
+		return latency(in, VFIO_PCI_INTX_IRQ_INDEX, ops);
+	case LAT_MSI:
+		return latency(in, VFIO_PCI_MSI_IRQ_INDEX, ops);
+	case IRQ_TRIGGER:
+	case IRQ_MASK_UNMASK:
+		return irq_ioctl(in, op, ops);
+	case MT_2PORTS:
+		return two_threads((int[2]){ in[0].d.fd, in[0].d.fd },
+				   in[0].bar, ops);
+	case MT_2INST:
+		return two_threads((int[2]){ in[0].d.fd, in[1].d.fd },
+				   (uint64_t[2]){ in[0].bar[0], in[1].bar[0] },
+				   ops);
+	default:
+		break;
+	}
+	if (op == MIG_SAVE || reopen)
 		ops = ops / 10 > 0 ? ops / 10 : 1;
-	if (op == OPEN_CLOSE) {
-		ops = ops / 10 > 0 ? ops / 10 : 1;
+	if (reopen) {
 		close(in->d.fd);
 		in->d.fd = -1;
+		if (op == OPEN_CLOSE_VM)
+			ret = kvm_vm_file(&kvm, in->d.group, true);
 	}
 	start = now_ns();
 
@@ -143,16 +406,14 @@ static long long run(struct inst *in, enum op op, int ops)
 			ret = region_read(in->d.fd, in->cfg, &id, 4);
 			break;
 		case LSR_READ:
-			ret = uart_read(in->d.fd, in->bar0, UART_LSR);
+			ret = uart_read(in->d.fd, in->bar[0], UART_LSR);
 			ret = ret < 0 ? ret : 0;
 			break;
 		case LOOPBACK:
-			ret = uart_write(in->d.fd, in->bar0, UART_TX, i & 0xff);
-			if (!ret)
-				ret = uart_read(in->d.fd, in->bar0, UART_RX);
-			ret = ret < 0 ? ret : ret == (i & 0xff) ? 0 : -EIO;
+			ret = loopback(in->d.fd, in->bar[0], i);
 			break;
 		case OPEN_CLOSE:
+		case OPEN_CLOSE_VM:
 			fd = vfio_group_get_device_fd(in->d.group, in->d.uuid);
 			if (fd < 0)
 				ret = fd;
@@ -162,21 +423,133 @@ static long long run(struct inst *in, enum op op, int ops)
 		case MIG_SAVE:
 			ret = mig_save(in);
 			break;
+		case REGION_INFO:
+			ret = ioctl(in->d.fd, VFIO_DEVICE_GET_REGION_INFO, &ri) ?
+			      -errno : 0;
+			break;
+		case IRQ_INFO:
+			ret = ioctl(in->d.fd, VFIO_DEVICE_GET_IRQ_INFO, &ii) ?
+			      -errno : 0;
+			break;
 		default:
 			ret = -EINVAL;
 		}
 	}
 	ns = (long long)((now_ns() - start) / (uint64_t)ops);
-	if (op == OPEN_CLOSE) {
+	if (reopen) {
+		if (op == OPEN_CLOSE_VM) {
+			int r = kvm_vm_file(&kvm, in->d.group, false);
+
+			if (!ret)
+				ret = r;
+		}
 		fd = vfio_group_get_device_fd(in->d.group, in->d.uuid);
 		in->d.fd = fd;
 		if (fd < 0 && !ret)
 			ret = fd;
 		if (!ret)
+			ret = vfio_get_info(fd, NULL, NULL, NULL);
+		if (!ret)
 			ret = fifo_on(in);
 	}
 	return ret ? ret : ns;
 }
+
+/* ---- scale and memory ---- */
+
+/*
+ * The bytes of allocated slab objects (/proc/slabinfo: active objects x
+ * object size, summed over the caches) and of allocated pages
+ * (/proc/vmstat: pages allocated less pages freed since boot, slab pages
+ * included; MemFree does not see pages taken from the per-CPU lists).
+ * The reclaimable caches (dentries, inodes, page cache) are dropped first
+ * and objects freed after an RCU grace period given time to go, so that
+ * what is left is what the instances hold.
+ */
+static int meminfo(long long *slab, long long *pages)
+{
+	char line[512], name[64];
+	long long active, total, size, v, alloc = 0, freed = 0;
+	FILE *f;
+
+	sync();
+	file_write_str("/proc/sys/vm/drop_caches", "3");
+	usleep(300000);
+	f = fopen("/proc/slabinfo", "r");
+	if (!f)
+		return -errno;
+	*slab = 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %lld %lld %lld", name, &active, &total,
+			   &size) == 4)
+			*slab += active * size;
+	fclose(f);
+	f = fopen("/proc/vmstat", "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "pgalloc_%63s %lld", name, &v) == 2)
+			alloc += v;
+		else if (sscanf(line, "pgfree %lld", &v) == 1)
+			freed = v;
+	}
+	fclose(f);
+	*pages = (alloc - freed) * sysconf(_SC_PAGESIZE);
+	return 0;
+}
+
+/*
+ * Create, open, close and remove @n 1-port instances of @drv: ns per
+ * instance of each phase in ph[]; with @mem, the memory growth per
+ * instance in mem[].
+ */
+static int scale(const char *drv, int n, long long ph[NPHASE],
+		 long long *mem)
+{
+	static char uuid[SCALE_MAX][MDEV_UUID_LEN + 1];
+	static struct vfio_dev dev[SCALE_MAX];
+	long long slab0, used0, slab, used;
+	uint64_t t[NPHASE];
+	int i, ret = 0, made = 0, opened = 0;
+
+	for (i = 0; i < n; i++)
+		mdev_new_uuid(uuid[i]);
+	if (mem)
+		ret = meminfo(&slab0, &used0);
+	t[0] = now_ns();
+	for (i = 0; i < n && !ret; i++, made++)
+		ret = mdev_create_uuid(drv, 1, uuid[i]);
+	t[1] = now_ns();
+	if (mem && !ret) {
+		ret = meminfo(&slab, &used);
+		mem[M_SLAB_CREATED] = (slab - slab0) / n;
+		mem[M_PAGES_CREATED] = (used - used0) / n;
+	}
+	for (i = 0; i < n && !ret; i++, opened++)
+		ret = vfio_dev_open(&dev[i], VFIO_PATH_GROUP, uuid[i]);
+	t[2] = now_ns();
+	if (mem && !ret) {
+		ret = meminfo(&slab, &used);
+		mem[M_SLAB_OPENED] = (slab - slab0) / n;
+		mem[M_PAGES_OPENED] = (used - used0) / n;
+	}
+	for (i = 0; i < opened; i++)
+		vfio_dev_close(&dev[i]);
+	t[3] = now_ns();
+	for (i = 0; i < made; i++) {
+		int r = mdev_remove(uuid[i]);
+
+		if (r && !ret)
+			ret = r;
+	}
+	t[4] = now_ns();
+	for (i = 0; i < S_TOTAL; i++)
+		ph[i] = (long long)(t[i + 1] - t[i]) / n;
+	ph[S_TOTAL] = (long long)(t[4] - t[0]) / n;
+	return ret;
+}
+
+/* ---- output ---- */
 
 static int cmp_ll(const void *a, const void *b)
 {
@@ -185,65 +558,168 @@ static int cmp_ll(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+static long long median(long long *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_ll);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void row(const char *name, const char *unit, long long c, long long r)
+{
+	double ratio = c ? (double)r / c : 0.0;
+
+	printf("bench: %-22s %-9s %12lld %12lld %8.2f\n", name, unit, c, r,
+	       ratio);
+	printf("csv: %s,%s,%lld,%lld,%.3f\n", name, unit, c, r, ratio);
+}
+
+static long long ns[NOPS][NDRV][MAX_ROUNDS];
+static long long sc[NSCALE][NPHASE][NDRV][MAX_ROUNDS];
+static long long mm[NMEM][NDRV][MAX_ROUNDS];
+static long long floor_ns[MAX_ROUNDS];
+
+static long long floor_round(int ops)
+{
+	int fd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
+	uint64_t t0;
+	char c;
+
+	if (fd < 0)
+		return -errno;
+	t0 = now_ns();
+	for (int i = 0; i < ops; i++)
+		if (pread(fd, &c, 1, 0) != 1) {
+			close(fd);
+			return -EIO;
+		}
+	t0 = now_ns() - t0;
+	close(fd);
+	return (long long)(t0 / ops);
+}
+
 int main(int argc, char **argv)
 {
 	int rounds = argc > 1 ? atoi(argv[1]) : 5;
 	int ops = argc > 2 ? atoi(argv[2]) : 1000;
-	static long long ns[NOPS][NDRV][MAX_ROUNDS];
-	struct inst in[NDRV];
-	int r, o, d, ret, failed = 0;
+	struct inst in[NDRV][2];
+	int r, o, d, k, s, ret, failed = 0;
 
 	if (rounds < 1 || rounds > MAX_ROUNDS || ops < 1) {
 		fprintf(stderr, "usage: %s [ROUNDS (1-%d) [OPS]]\n", argv[0],
 			MAX_ROUNDS);
 		return 2;
 	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	ncpus = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 2 : 1;
+	pin(0);
 	mdev_remove_stale();
-	for (d = 0; d < NDRV; d++) {
-		ret = inst_open(&in[d], drivers[d]);
-		if (ret) {
+	have_kvm = kvm_available() && !kvm_vm_create(&kvm);
+	if (!have_kvm)
+		printf("bench: no KVM: open_close_vm is not measured\n");
+	for (d = 0; d < NDRV; d++)
+		for (k = 0; k < 2; k++) {
+			ret = inst_open(&in[d][k], drivers[d]);
+			if (!ret)
+				continue;
 			printf("bench: %s: cannot open an instance: %s\n",
 			       drivers[d], strerror(-ret));
+			while (k--)
+				inst_close(&in[d][k]);
 			while (d--)
-				inst_close(&in[d]);
+				for (k = 0; k < 2; k++)
+					inst_close(&in[d][k]);
 			printf("bench: FAILED\n");
 			return 1;
 		}
-	}
-	printf("bench: %d rounds of %d operations, drivers taking turns\n",
-	       rounds, ops);
-	for (r = 0; r < rounds; r++)
-		for (o = 0; o < NOPS; o++)
+	printf("bench: %d rounds of %d operations, drivers taking turns, %d CPU(s)\n",
+	       rounds, ops, ncpus);
+	/* Round -1 warms up (page faults, caches) and is not counted. */
+	for (r = -1; r < rounds; r++) {
+		if (r >= 0)
+			floor_ns[r] = floor_round(ops);
+		for (o = 0; o < NOPS; o++) {
+			if (o == OPEN_CLOSE_VM && !have_kvm)
+				continue;
 			for (d = 0; d < NDRV; d++) {
 				/* alternate which driver goes first */
-				int dd = (r + o) % 2 ? NDRV - 1 - d : d;
+				int dd = (r + 1 + o) % 2 ? NDRV - 1 - d : d;
 
-				ns[o][dd][r] = run(&in[dd], o, ops);
-				if (ns[o][dd][r] < 0) {
+				fprintf(stderr, "round %d %s %s\n", r,
+					op_name[o], drivers[dd]);
+				long long t = run(in[dd], o, ops);
+
+				if (t < 0) {
 					printf("bench: %s %s: %s\n", drivers[dd],
-					       op_name[o],
-					       strerror((int)-ns[o][dd][r]));
+					       op_name[o], strerror((int)-t));
 					failed = 1;
 				}
+				if (r >= 0)
+					ns[o][dd][r] = t;
 			}
+		}
+	}
 	for (d = 0; d < NDRV; d++)
-		inst_close(&in[d]);
+		for (k = 0; k < 2; k++)
+			inst_close(&in[d][k]);
+	if (have_kvm)
+		kvm_vm_close_fds(&kvm);
+
+	/* Scale and memory, with the pool free. */
+	for (r = 0; r < rounds && !failed; r++)
+		for (s = 0; s < NSCALE; s++)
+			for (d = 0; d < NDRV; d++) {
+				int dd = (r + s) % 2 ? NDRV - 1 - d : d;
+				long long ph[NPHASE], mem[NMEM];
+				bool at_max = scale_n[s] == SCALE_MAX;
+
+				fprintf(stderr, "round %d scale %d %s\n", r,
+					scale_n[s], drivers[dd]);
+				ret = scale(drivers[dd], scale_n[s], ph,
+					    at_max ? mem : NULL);
+				if (ret) {
+					printf("bench: %s scale %d: %s\n",
+					       drivers[dd], scale_n[s],
+					       strerror(-ret));
+					failed = 1;
+					break;
+				}
+				for (k = 0; k < NPHASE; k++)
+					sc[s][k][dd][r] = ph[k];
+				for (k = 0; at_max && k < NMEM; k++)
+					mm[k][dd][r] = mem[k];
+			}
 	if (failed) {
 		printf("bench: FAILED\n");
 		return 1;
 	}
 
-	printf("bench: %-12s %12s %12s %8s\n", "operation", "mtty ns/op",
-	       "rust ns/op", "rust/C");
+	printf("bench: %-22s %-9s %12s %12s %8s\n", "operation", "unit",
+	       "mtty", "rust_mtty", "rust/C");
 	for (o = 0; o < NOPS; o++) {
-		long long med[NDRV];
+		if (o == OPEN_CLOSE_VM && !have_kvm)
+			continue;
+		row(op_name[o], "ns/op", median(ns[o][0], rounds),
+		    median(ns[o][1], rounds));
+	}
+	for (s = 0; s < NSCALE; s++)
+		for (k = 0; k < NPHASE; k++) {
+			char name[32];
 
-		for (d = 0; d < NDRV; d++) {
-			qsort(ns[o][d], rounds, sizeof(ns[o][d][0]), cmp_ll);
-			med[d] = ns[o][d][rounds / 2];
+			snprintf(name, sizeof(name), "scale%d_%s", scale_n[s],
+				 phase_name[k]);
+			row(name, "ns/inst", median(sc[s][k][0], rounds),
+			    median(sc[s][k][1], rounds));
 		}
-		printf("bench: %-12s %12lld %12lld %8.2f\n", op_name[o],
-		       med[0], med[1], med[0] ? (double)med[1] / med[0] : 0.0);
+	for (k = 0; k < NMEM; k++)
+		row(mem_name[k], "B/inst", median(mm[k][0], rounds),
+		    median(mm[k][1], rounds));
+	{
+		long long f = median(floor_ns, rounds);
+
+		printf("bench: %-22s %-9s %12lld (a system call: the same for both)\n",
+		       "floor_pread_dev_zero", "ns/op", f);
+		printf("csv: floor_pread_dev_zero,ns/op,%lld,%lld,1.000\n", f,
+		       f);
 	}
 	printf("bench: ok\n");
 	return 0;
