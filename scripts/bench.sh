@@ -23,14 +23,22 @@ make -s -C "$TOP/selftests" KDIR="$KDIR_PROD" O="$bin" "$bin/mdev_bench"
 
 BENCH_OUT=${BENCH_OUT:-$BUILD/bench}
 mkdir -p "$BENCH_OUT"
-prev=$(find "$BENCH_OUT" -mindepth 2 -maxdepth 2 -name table.csv 2>/dev/null | sort | tail -n 1)
+args="args: ${BENCH_ARGS:-9 500}, TCG thread=${VM_TCG_THREAD:-multi}, kernel $KDIR_PROD"
+# The previous run with the same arguments, to compare with.
+prev=
+for t in $(find "$BENCH_OUT" -mindepth 2 -maxdepth 2 -name table.csv 2>/dev/null | sort -r); do
+	if grep -qxF "$args" "$(dirname "$t")/meta.txt" 2>/dev/null; then
+		prev=$t
+		break
+	fi
+done
 OUT=$BENCH_OUT/$(date -u +%Y%m%d-%H%M%S)
 mkdir -p "$OUT"
 {
 	echo "date: $(date -u '+%F %T') UTC"
 	echo "host: $(nproc) CPU(s), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 	echo "load before: $(uptime)"
-	echo "args: ${BENCH_ARGS:-9 500}, TCG thread=${VM_TCG_THREAD:-multi}, kernel $KDIR_PROD"
+	echo "$args"
 } > "$OUT/meta.txt"
 cmd="RUST_MTTY_KO=$MODULE_KO_PROD; . $TOP/selftests/smoke/drivers.sh;
 	exec > $OUT/out.txt 2> $OUT/progress.txt;

@@ -50,7 +50,8 @@
  * used at all.  Output: "bench: " lines (the table), "csv: " lines (the
  * same, machine readable), and "bench: ok" or "bench: FAILED" last.
  *
- * usage: mdev_bench [ROUNDS [OPS]]
+ * usage: mdev_bench [ROUNDS [OPS [DRIVER_A DRIVER_B]]]
+ * (default 5 1000 mtty rust_mtty; the columns keep their names)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -72,7 +73,8 @@
 #define MAX_ROUNDS	31
 #define SCALE_MAX	24
 
-static const char *const drivers[] = { "mtty", "rust_mtty" };
+/* The two drivers compared; DRIVER_A DRIVER_B on the command line. */
+static const char *drivers[] = { "mtty", "rust_mtty" };
 #define NDRV	2
 
 enum op {
@@ -498,59 +500,6 @@ static int meminfo(long long *slab, long long *pages)
 	return 0;
 }
 
-/*
- * Create, open, close and remove @n 1-port instances of @drv: ns per
- * instance of each phase in ph[]; with @mem, the memory growth per
- * instance in mem[].
- */
-static int scale(const char *drv, int n, long long ph[NPHASE],
-		 long long *mem)
-{
-	static char uuid[SCALE_MAX][MDEV_UUID_LEN + 1];
-	static struct vfio_dev dev[SCALE_MAX];
-	long long slab0, used0, slab, used;
-	uint64_t t[NPHASE];
-	int i, ret = 0, made = 0, opened = 0;
-
-	for (i = 0; i < n; i++)
-		mdev_new_uuid(uuid[i]);
-	if (mem)
-		ret = meminfo(&slab0, &used0);
-	t[0] = now_ns();
-	for (i = 0; i < n && !ret; i++, made++)
-		ret = mdev_create_uuid(drv, 1, uuid[i]);
-	t[1] = now_ns();
-	if (mem && !ret) {
-		ret = meminfo(&slab, &used);
-		mem[M_SLAB_CREATED] = (slab - slab0) / n;
-		mem[M_PAGES_CREATED] = (used - used0) / n;
-	}
-	for (i = 0; i < n && !ret; i++, opened++)
-		ret = vfio_dev_open(&dev[i], VFIO_PATH_GROUP, uuid[i]);
-	t[2] = now_ns();
-	if (mem && !ret) {
-		ret = meminfo(&slab, &used);
-		mem[M_SLAB_OPENED] = (slab - slab0) / n;
-		mem[M_PAGES_OPENED] = (used - used0) / n;
-	}
-	for (i = 0; i < opened; i++)
-		vfio_dev_close(&dev[i]);
-	t[3] = now_ns();
-	for (i = 0; i < made; i++) {
-		int r = mdev_remove(uuid[i]);
-
-		if (r && !ret)
-			ret = r;
-	}
-	t[4] = now_ns();
-	for (i = 0; i < S_TOTAL; i++)
-		ph[i] = (long long)(t[i + 1] - t[i]) / n;
-	ph[S_TOTAL] = (long long)(t[4] - t[0]) / n;
-	return ret;
-}
-
-/* ---- output ---- */
-
 static int cmp_ll(const void *a, const void *b)
 {
 	long long x = *(const long long *)a, y = *(const long long *)b;
@@ -564,6 +513,73 @@ static long long median(long long *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/*
+ * Create, open, close and remove @n 1-port instances of @drv, each step
+ * of each instance timed on its own: in ph[] the median time of an
+ * instance in each phase (a host preemption spoils one instance's time,
+ * not the figure), and their sum; with @mem, the memory growth per
+ * instance in mem[].
+ */
+static int scale(const char *drv, int n, long long ph[NPHASE],
+		 long long *mem)
+{
+	static char uuid[SCALE_MAX][MDEV_UUID_LEN + 1];
+	static struct vfio_dev dev[SCALE_MAX];
+	static long long t[S_TOTAL][SCALE_MAX];
+	long long slab0, pages0, slab, pages;
+	int i, k, ret = 0, made = 0, opened = 0;
+	uint64_t t0;
+
+	for (i = 0; i < n; i++)
+		mdev_new_uuid(uuid[i]);
+	if (mem)
+		ret = meminfo(&slab0, &pages0);
+	for (i = 0; i < n && !ret; i++, made++) {
+		t0 = now_ns();
+		ret = mdev_create_uuid(drv, 1, uuid[i]);
+		t[S_CREATE][i] = now_ns() - t0;
+	}
+	if (mem && !ret) {
+		ret = meminfo(&slab, &pages);
+		mem[M_SLAB_CREATED] = (slab - slab0) / n;
+		mem[M_PAGES_CREATED] = (pages - pages0) / n;
+	}
+	for (i = 0; i < n && !ret; i++, opened++) {
+		t0 = now_ns();
+		ret = vfio_dev_open(&dev[i], VFIO_PATH_GROUP, uuid[i]);
+		t[S_OPEN][i] = now_ns() - t0;
+	}
+	if (mem && !ret) {
+		ret = meminfo(&slab, &pages);
+		mem[M_SLAB_OPENED] = (slab - slab0) / n;
+		mem[M_PAGES_OPENED] = (pages - pages0) / n;
+	}
+	for (i = 0; i < opened; i++) {
+		t0 = now_ns();
+		vfio_dev_close(&dev[i]);
+		t[S_CLOSE][i] = now_ns() - t0;
+	}
+	for (i = 0; i < made; i++) {
+		int r;
+
+		t0 = now_ns();
+		r = mdev_remove(uuid[i]);
+		t[S_REMOVE][i] = now_ns() - t0;
+		if (r && !ret)
+			ret = r;
+	}
+	if (ret)
+		return ret;
+	ph[S_TOTAL] = 0;
+	for (k = 0; k < S_TOTAL; k++) {
+		ph[k] = median(t[k], n);
+		ph[S_TOTAL] += ph[k];
+	}
+	return 0;
+}
+
+/* ---- output ---- */
+
 static void row(const char *name, const char *unit, long long c, long long r)
 {
 	double ratio = c ? (double)r / c : 0.0;
@@ -573,10 +589,12 @@ static void row(const char *name, const char *unit, long long c, long long r)
 	printf("csv: %s,%s,%lld,%lld,%.3f\n", name, unit, c, r, ratio);
 }
 
-static long long ns[NOPS][NDRV][MAX_ROUNDS];
+#define BATCH		25	/* operations timed at a time */
+#define MAX_BATCHES	(MAX_ROUNDS * 64)
+static long long ns[NOPS][NDRV][MAX_BATCHES];
 static long long sc[NSCALE][NPHASE][NDRV][MAX_ROUNDS];
 static long long mm[NMEM][NDRV][MAX_ROUNDS];
-static long long floor_ns[MAX_ROUNDS];
+static long long floor_ns[MAX_BATCHES];
 
 static long long floor_round(int ops)
 {
@@ -602,11 +620,18 @@ int main(int argc, char **argv)
 	int rounds = argc > 1 ? atoi(argv[1]) : 5;
 	int ops = argc > 2 ? atoi(argv[2]) : 1000;
 	struct inst in[NDRV][2];
-	int r, o, d, k, s, ret, failed = 0;
+	int r, o, d, k, s, b, nb, ret, failed = 0;
 
-	if (rounds < 1 || rounds > MAX_ROUNDS || ops < 1) {
-		fprintf(stderr, "usage: %s [ROUNDS (1-%d) [OPS]]\n", argv[0],
-			MAX_ROUNDS);
+	if (argc > 4) {
+		/* e.g. "mtty mtty": an A/A run, which shows the harness's bias */
+		drivers[0] = argv[3];
+		drivers[1] = argv[4];
+	}
+	if (rounds < 1 || rounds > MAX_ROUNDS || ops < BATCH ||
+	    ops / BATCH > MAX_BATCHES / MAX_ROUNDS) {
+		fprintf(stderr, "usage: %s [ROUNDS (1-%d) [OPS (%d-%d)]]\n",
+			argv[0], MAX_ROUNDS, BATCH,
+			BATCH * MAX_BATCHES / MAX_ROUNDS);
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -633,29 +658,36 @@ int main(int argc, char **argv)
 		}
 	printf("bench: %d rounds of %d operations, drivers taking turns, %d CPU(s)\n",
 	       rounds, ops, ncpus);
-	/* Round -1 warms up (page faults, caches) and is not counted. */
-	for (r = -1; r < rounds; r++) {
-		if (r >= 0)
-			floor_ns[r] = floor_round(ops);
-		for (o = 0; o < NOPS; o++) {
+	/*
+	 * Round -1 warms up (page faults, caches) and is not counted.  In
+	 * each round, each operation runs OPS times in batches of BATCH, the
+	 * drivers taking turns batch by batch (the first alternating), so
+	 * that both see the same noise; a figure is the median of its
+	 * batches, so that a host preemption spoils a batch, not the figure.
+	 */
+	nb = ops / BATCH;
+	for (r = -1; r < rounds && !failed; r++) {
+		fprintf(stderr, "round %d\n", r);
+		for (b = 0; b < nb && r >= 0; b++)
+			floor_ns[r * nb + b] = floor_round(BATCH);
+		for (o = 0; o < NOPS && !failed; o++) {
 			if (o == OPEN_CLOSE_VM && !have_kvm)
 				continue;
-			for (d = 0; d < NDRV; d++) {
-				/* alternate which driver goes first */
-				int dd = (r + 1 + o) % 2 ? NDRV - 1 - d : d;
+			for (b = 0; b < nb && !failed; b++)
+				for (d = 0; d < NDRV; d++) {
+					int dd = (r + 1 + o + b) % 2 ?
+						 NDRV - 1 - d : d;
+					long long t = run(in[dd], o, BATCH);
 
-				fprintf(stderr, "round %d %s %s\n", r,
-					op_name[o], drivers[dd]);
-				long long t = run(in[dd], o, ops);
-
-				if (t < 0) {
-					printf("bench: %s %s: %s\n", drivers[dd],
-					       op_name[o], strerror((int)-t));
-					failed = 1;
+					if (t < 0) {
+						printf("bench: %s %s: %s\n",
+						       drivers[dd], op_name[o],
+						       strerror((int)-t));
+						failed = 1;
+					}
+					if (r >= 0)
+						ns[o][dd][r * nb + b] = t;
 				}
-				if (r >= 0)
-					ns[o][dd][r] = t;
-			}
 		}
 	}
 	for (d = 0; d < NDRV; d++)
@@ -672,8 +704,6 @@ int main(int argc, char **argv)
 				long long ph[NPHASE], mem[NMEM];
 				bool at_max = scale_n[s] == SCALE_MAX;
 
-				fprintf(stderr, "round %d scale %d %s\n", r,
-					scale_n[s], drivers[dd]);
 				ret = scale(drivers[dd], scale_n[s], ph,
 					    at_max ? mem : NULL);
 				if (ret) {
@@ -698,8 +728,8 @@ int main(int argc, char **argv)
 	for (o = 0; o < NOPS; o++) {
 		if (o == OPEN_CLOSE_VM && !have_kvm)
 			continue;
-		row(op_name[o], "ns/op", median(ns[o][0], rounds),
-		    median(ns[o][1], rounds));
+		row(op_name[o], "ns/op", median(ns[o][0], rounds * nb),
+		    median(ns[o][1], rounds * nb));
 	}
 	for (s = 0; s < NSCALE; s++)
 		for (k = 0; k < NPHASE; k++) {
@@ -714,7 +744,7 @@ int main(int argc, char **argv)
 		row(mem_name[k], "B/inst", median(mm[k][0], rounds),
 		    median(mm[k][1], rounds));
 	{
-		long long f = median(floor_ns, rounds);
+		long long f = median(floor_ns, rounds * nb);
 
 		printf("bench: %-22s %-9s %12lld (a system call: the same for both)\n",
 		       "floor_pread_dev_zero", "ns/op", f);
