@@ -3,8 +3,8 @@
  * Benchmark: the Rust driver against the C mtty sample, in the same boot.
  *
  * For each driver it creates two 2-port instances, opens them through the
- * VFIO group path and times, over OPS operations (OPS / 10 for the slow
- * ones, marked *):
+ * VFIO group path and times, over OPS operations a round (OPS / 10 for
+ * the slow ones, marked *) in batches of BATCH:
  *
  *   cfg_read      4-byte config space reads (vendor/device)
  *   lsr_read      1-byte reads of the line status register of port 0
@@ -30,8 +30,8 @@
  *
  * Then, with those instances removed, scale and memory: N = 1, 10 and
  * SCALE_MAX 1-port instances are created (sysfs), opened (container,
- * group, device fd), closed and removed; time per instance of each step
- * and of the four.  At N = SCALE_MAX, the growth per instance, created
+ * group, device fd), closed and removed, SCALE_MAX / N times over; the
+ * median time of an instance in each step, and their sum.  At N = SCALE_MAX, the growth per instance, created
  * and opened, of the slab objects (/proc/slabinfo) and of the allocated
  * pages (/proc/vmstat), see meminfo().
  * SCALE_MAX is 24: both drivers have a pool of 24 ports, fixed at build
@@ -50,7 +50,7 @@
  * used at all.  Output: "bench: " lines (the table), "csv: " lines (the
  * same, machine readable), and "bench: ok" or "bench: FAILED" last.
  *
- * usage: mdev_bench [ROUNDS [OPS [DRIVER_A DRIVER_B]]]
+ * usage: [BENCH_NO_SCALE=1] mdev_bench [ROUNDS [OPS [DRIVER_A DRIVER_B]]]
  * (default 5 1000 mtty rust_mtty; the columns keep their names)
  */
 #define _GNU_SOURCE
@@ -515,10 +515,11 @@ static long long median(long long *v, int n)
 
 /*
  * Create, open, close and remove @n 1-port instances of @drv, each step
- * of each instance timed on its own: in ph[] the median time of an
+ * of each instance timed on its own, SCALE_MAX / @n times over (so that
+ * every size has SCALE_MAX samples): in ph[] the median time of an
  * instance in each phase (a host preemption spoils one instance's time,
  * not the figure), and their sum; with @mem, the memory growth per
- * instance in mem[].
+ * instance in mem[] (the first time).
  */
 static int scale(const char *drv, int n, long long ph[NPHASE],
 		 long long *mem)
@@ -527,52 +528,60 @@ static int scale(const char *drv, int n, long long ph[NPHASE],
 	static struct vfio_dev dev[SCALE_MAX];
 	static long long t[S_TOTAL][SCALE_MAX];
 	long long slab0, pages0, slab, pages;
-	int i, k, ret = 0, made = 0, opened = 0;
+	int i, k, rep, reps = SCALE_MAX / n, ret = 0;
 	uint64_t t0;
 
-	for (i = 0; i < n; i++)
-		mdev_new_uuid(uuid[i]);
-	if (mem)
-		ret = meminfo(&slab0, &pages0);
-	for (i = 0; i < n && !ret; i++, made++) {
-		t0 = now_ns();
-		ret = mdev_create_uuid(drv, 1, uuid[i]);
-		t[S_CREATE][i] = now_ns() - t0;
-	}
-	if (mem && !ret) {
-		ret = meminfo(&slab, &pages);
-		mem[M_SLAB_CREATED] = (slab - slab0) / n;
-		mem[M_PAGES_CREATED] = (pages - pages0) / n;
-	}
-	for (i = 0; i < n && !ret; i++, opened++) {
-		t0 = now_ns();
-		ret = vfio_dev_open(&dev[i], VFIO_PATH_GROUP, uuid[i]);
-		t[S_OPEN][i] = now_ns() - t0;
-	}
-	if (mem && !ret) {
-		ret = meminfo(&slab, &pages);
-		mem[M_SLAB_OPENED] = (slab - slab0) / n;
-		mem[M_PAGES_OPENED] = (pages - pages0) / n;
-	}
-	for (i = 0; i < opened; i++) {
-		t0 = now_ns();
-		vfio_dev_close(&dev[i]);
-		t[S_CLOSE][i] = now_ns() - t0;
-	}
-	for (i = 0; i < made; i++) {
-		int r;
+	for (rep = 0; rep < reps && !ret; rep++) {
+		long long *tc = t[S_CREATE] + rep * n, *to = t[S_OPEN] + rep * n;
+		long long *tx = t[S_CLOSE] + rep * n, *tr = t[S_REMOVE] + rep * n;
+		int made = 0, opened = 0;
 
-		t0 = now_ns();
-		r = mdev_remove(uuid[i]);
-		t[S_REMOVE][i] = now_ns() - t0;
-		if (r && !ret)
-			ret = r;
+		if (rep)
+			mem = NULL;
+		for (i = 0; i < n; i++)
+			mdev_new_uuid(uuid[i]);
+		if (mem)
+			ret = meminfo(&slab0, &pages0);
+		for (i = 0; i < n && !ret; i++, made++) {
+			t0 = now_ns();
+			ret = mdev_create_uuid(drv, 1, uuid[i]);
+			tc[i] = now_ns() - t0;
+		}
+		if (mem && !ret) {
+			ret = meminfo(&slab, &pages);
+			mem[M_SLAB_CREATED] = (slab - slab0) / n;
+			mem[M_PAGES_CREATED] = (pages - pages0) / n;
+		}
+		for (i = 0; i < n && !ret; i++, opened++) {
+			t0 = now_ns();
+			ret = vfio_dev_open(&dev[i], VFIO_PATH_GROUP, uuid[i]);
+			to[i] = now_ns() - t0;
+		}
+		if (mem && !ret) {
+			ret = meminfo(&slab, &pages);
+			mem[M_SLAB_OPENED] = (slab - slab0) / n;
+			mem[M_PAGES_OPENED] = (pages - pages0) / n;
+		}
+		for (i = 0; i < opened; i++) {
+			t0 = now_ns();
+			vfio_dev_close(&dev[i]);
+			tx[i] = now_ns() - t0;
+		}
+		for (i = 0; i < made; i++) {
+			int r;
+
+			t0 = now_ns();
+			r = mdev_remove(uuid[i]);
+			tr[i] = now_ns() - t0;
+			if (r && !ret)
+				ret = r;
+		}
 	}
 	if (ret)
 		return ret;
 	ph[S_TOTAL] = 0;
 	for (k = 0; k < S_TOTAL; k++) {
-		ph[k] = median(t[k], n);
+		ph[k] = median(t[k], reps * n);
 		ph[S_TOTAL] += ph[k];
 	}
 	return 0;
@@ -621,6 +630,7 @@ int main(int argc, char **argv)
 	int ops = argc > 2 ? atoi(argv[2]) : 1000;
 	struct inst in[NDRV][2];
 	int r, o, d, k, s, b, nb, ret, failed = 0;
+	bool no_scale;
 
 	if (argc > 4) {
 		/* e.g. "mtty mtty": an A/A run, which shows the harness's bias */
@@ -696,8 +706,9 @@ int main(int argc, char **argv)
 	if (have_kvm)
 		kvm_vm_close_fds(&kvm);
 
-	/* Scale and memory, with the pool free. */
-	for (r = 0; r < rounds && !failed; r++)
+	/* Scale and memory, with the pool free; BENCH_NO_SCALE skips them. */
+	no_scale = getenv("BENCH_NO_SCALE") != NULL;
+	for (r = 0; r < rounds && !failed && !no_scale; r++)
 		for (s = 0; s < NSCALE; s++)
 			for (d = 0; d < NDRV; d++) {
 				int dd = (r + s) % 2 ? NDRV - 1 - d : d;
@@ -731,7 +742,7 @@ int main(int argc, char **argv)
 		row(op_name[o], "ns/op", median(ns[o][0], rounds * nb),
 		    median(ns[o][1], rounds * nb));
 	}
-	for (s = 0; s < NSCALE; s++)
+	for (s = 0; s < NSCALE && !no_scale; s++)
 		for (k = 0; k < NPHASE; k++) {
 			char name[32];
 
@@ -740,7 +751,7 @@ int main(int argc, char **argv)
 			row(name, "ns/inst", median(sc[s][k][0], rounds),
 			    median(sc[s][k][1], rounds));
 		}
-	for (k = 0; k < NMEM; k++)
+	for (k = 0; k < NMEM && !no_scale; k++)
 		row(mem_name[k], "B/inst", median(mm[k][0], rounds),
 		    median(mm[k][1], rounds));
 	{
