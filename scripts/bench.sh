@@ -52,14 +52,18 @@ echo "seconds: $(($(date +%s) - s))" >> "$OUT/meta.txt"
 # The program's output, written to a file of build/ in the VM: the
 # console mixes it with the kernel's.
 touch "$OUT/out.txt"
-grep '^bench:' "$OUT/out.txt" | tee "$OUT/result.txt"
+{ grep '^bench:' "$OUT/out.txt" || true; } | tee "$OUT/result.txt"
 {
 	echo "operation,unit,mtty,rust_mtty,rust/C"
 	sed -n 's/^csv: //p' "$OUT/out.txt"
 } > "$OUT/table.csv"
 sed 's/^/bench: /' "$OUT/meta.txt"
 if ! grep -qx 'bench: ok' "$OUT/result.txt"; then
-	echo "bench: FAILED (output: $OUT/out.txt, progress.txt, console.log)"
+	if [ ! -s "$OUT/out.txt" ]; then
+		echo "bench: FAILED: the VM ran no command (console: $OUT/console.log; last kernel line: $(tr -d '\r' < "$OUT/console.log" | grep '^\[' | tail -n 1))"
+	else
+		echo "bench: FAILED (output: $OUT/out.txt, progress.txt, console.log)"
+	fi
 	exit 1
 fi
 

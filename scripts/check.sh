@@ -64,6 +64,14 @@ if [ -z "$T" ] || [[ " $T " == *" gates "* ]]; then
 	gates=yes
 	sed -i '1i gates' "$OUT/expected"; [ -s "$OUT/expected" ] || echo gates > "$OUT/expected"
 fi
+# That `make bench` runs (host side, booting its own VM on the production
+# kernel): a short run, whose figures are not checked (benchmarks never
+# gate make check).
+bench=
+if [ -z "$T" ] || [[ " $T " == *" bench "* ]]; then
+	bench=yes
+	echo bench >> "$OUT/expected"
+fi
 [ -s "$OUT/expected" ] || die "no test matches T=$T (see selftests/TESTS)"
 
 # Build what the plan needs: the debug kernel, the module and the selftests
@@ -83,6 +91,33 @@ if [ -n "$gates" ]; then
 	"$TOP/scripts/gates.sh" > "$OUT/tap/gates.tap" 2>&1 || rc=$?
 	echo $rc > "$OUT/tap/gates.rc"
 	echo $(($(date +%s) - s)) > "$OUT/tap/gates.secs"
+fi
+if [ -n "$bench" ]; then
+	log "running make bench, a short run (1 round of 25 operations)"
+	mkdir -p "$OUT/tap"
+	s=$(date +%s)
+	rc=0
+	BENCH_ARGS="1 25" BENCH_OUT=$OUT/bench "$TOP/scripts/bench.sh" > "$OUT/bench.log" 2>&1 || rc=$?
+	{
+		if [ $rc = 0 ]; then
+			echo "ok 1 make bench runs (1 round of 25 operations; figures not checked)"
+		else
+			echo "not ok 1 make bench runs: exit $rc (its output: $OUT/bench.log)"
+		fi
+		# The bench VM's kernel log is held to the same standard.
+		bad=$(cat "$OUT"/bench/*/console.log 2>/dev/null | tr -d '\r' | grep -E -f "$TOP/scripts/splat.ere" || true)
+		if [ -z "$bad" ]; then
+			echo "ok 2 the bench VM's kernel log is clean"
+		else
+			echo "not ok 2 the bench VM's kernel log has reports"
+			sed 's/^/# /' <<< "$bad"
+			rc=1
+		fi
+		grep '^bench: summary' "$OUT/bench.log" | sed 's/^/# /'
+		echo "1..2"
+	} > "$OUT/tap/bench.tap"
+	echo $rc > "$OUT/tap/bench.rc"
+	echo $(($(date +%s) - s)) > "$OUT/tap/bench.secs"
 fi
 t_gated=$(date +%s)
 
@@ -184,7 +219,7 @@ python3 "$TOP/scripts/summarize.py" "$OUT" "$OUT/expected" | tee "$OUT/summary.t
 
 # Where the time went, for the next person to see a regression.
 {
-	echo "# times: total $((t_end - t_start)) s: build and prepare $((t_built - t_start)) s, gates $((t_gated - t_built)) s, test VMs $((t_end - t_gated)) s"
+	echo "# times: total $((t_end - t_start)) s: build and prepare $((t_built - t_start)) s, gates and the short bench $((t_gated - t_built)) s, test VMs $((t_end - t_gated)) s"
 	[ -f "$BUILD/times" ] && awk '{ printf "#   prepare: %s %s s\n", $1, $2 }' "$BUILD/times"
 	for v in "${vms[@]}"; do
 		echo "#   $v: $(basename "$(cat "$OUT/$v/kernel")"), $(cat "$OUT/$v/secs" 2>/dev/null || echo '?') s, booted to the test runner in $(cat "$OUT/$v/boot-seconds" 2>/dev/null || echo '?') s of guest uptime"
