@@ -4,9 +4,9 @@
 //!
 //! An mdev vendor driver has three parts:
 //!
-//! - a [`Driver`]: the `struct mdev_driver` that is bound to every instance
-//!   and whose `probe`/`remove` create and destroy the instance's state (for
-//!   a VFIO driver, a [`vfio::Registration`](super::vfio::Registration));
+//! - a [`Driver`]: the `struct mdev_driver` that is bound to every instance;
+//!   its `probe` gives the data of the instance's VFIO device, which this
+//!   module registers (a [`vfio::Registration`]) and owns until `remove`;
 //! - a set of types ([`Type`]), the kinds of instances user space can create
 //!   under `mdev_supported_types/`;
 //! - a [`Parent`]: a device the instances hang off, registered with the
@@ -18,9 +18,24 @@
 //! (calling [`Driver::remove`]), then releases the parent device, and only then
 //! may the driver be unregistered.
 //!
+//! # The VFIO registration lives exactly while the instance is bound
+//!
+//! VFIO pins `dev->driver->owner` of an instance at every first open of its
+//! VFIO device, so the device must only be registered while the instance is
+//! bound: an open after the instance was unbound dereferences a null
+//! `dev->driver`.  The types enforce it.  [`vfio::Registration::new`] is
+//! private to these abstractions; this module calls it in the instance's
+//! probe with the initialiser [`Driver::probe`] returns, keeps the
+//! registration in the instance's driver data, and drops it (unregistering
+//! the VFIO device, which waits for its users) in the instance's remove,
+//! after [`Driver::remove`].  Driver code only ever borrows the
+//! registration (in `remove` and in the attributes, for the duration of the
+//! call), so safe code cannot keep one past remove, move it elsewhere or
+//! leak it.
+//!
 //! C header: [`include/linux/mdev.h`](srctree/include/linux/mdev.h)
 
-use super::{sysfs::SysfsBuffer, RawDevice};
+use super::{sysfs::SysfsBuffer, vfio, RawDevice};
 use core::{
     marker::PhantomData,
     mem::MaybeUninit,
@@ -90,7 +105,7 @@ pub struct Attribute<T: Driver> {
     /// The file name.
     pub name: &'static CStr,
     /// Writes the file's contents.
-    pub show: fn(&Device, <T::Data as ForeignOwnable>::Borrowed<'_>, &mut SysfsBuffer) -> Result,
+    pub show: fn(&Device, &vfio::Registration<T::Vfio>, &mut SysfsBuffer) -> Result,
 }
 
 /// A group of sysfs attributes of the instances of driver `T`.
@@ -126,21 +141,29 @@ pub trait Driver: Sized + 'static {
     /// pool of resources the instances are carved from).
     type ParentData: Send + Sync + 'static;
 
-    /// The state of one instance, from probe to remove.
-    type Data: ForeignOwnable + Send + Sync + 'static;
+    /// The VFIO operations of the instances.
+    ///
+    /// Every instance is a VFIO device of these operations, registered from
+    /// probe to remove; its [`vfio::Operations::Data`] is the state of the
+    /// instance.
+    type Vfio: vfio::Operations;
 
-    /// Creates the state of a new instance of type `ty` of a parent with
-    /// data `parent`.
-    fn probe(
-        mdev: &Device,
-        parent: &Self::ParentData,
+    /// Returns the initialiser of the state of a new instance of type `ty`
+    /// of a parent with data `parent`.
+    ///
+    /// The abstraction initialises the state in the instance's VFIO device
+    /// and registers the device; an error of the initialiser fails the
+    /// probe.
+    fn probe<'a>(
+        mdev: &'a Device,
+        parent: &'a Self::ParentData,
         ty: &'static Type<Self::TypeData>,
-    ) -> Result<Self::Data>;
+    ) -> impl PinInit<InstanceData<Self>, Error> + 'a;
 
-    /// Destroys the state of an instance.  The default drops `data`.
-    fn remove(_mdev: &Device, data: Self::Data) {
-        drop(data);
-    }
+    /// Called when an instance is removed, before its VFIO device is
+    /// unregistered (which waits until user space has closed it).  The
+    /// default does nothing.
+    fn remove(_mdev: &Device, _vfio: &vfio::Registration<Self::Vfio>) {}
 
     /// Returns how many more instances of type `ty` can be created on a
     /// parent with data `parent`.
@@ -156,6 +179,12 @@ pub trait Driver: Sized + 'static {
         kernel::build_error!(VTABLE_DEFAULT_ERROR)
     }
 }
+
+/// The state of an instance of driver `T`: the data of its VFIO device.
+pub type InstanceData<T> = <<T as Driver>::Vfio as vfio::Operations>::Data;
+
+/// What the driver data of a bound instance of driver `T` holds.
+type Bound<T> = KBox<vfio::Registration<<T as Driver>::Vfio>>;
 
 /// A [`Type`] as registered with the mdev core.
 ///
@@ -355,7 +384,7 @@ impl<T: Driver> AttributeTable<T> {
         // SAFETY: The driver core adds `dev_groups` after a successful probe,
         // which set the driver data, and removes them before `remove`, which
         // takes it back; so the data is live and not taken during the call.
-        let data = unsafe { T::Data::borrow(bindings::dev_get_drvdata(dev)) };
+        let data = unsafe { Bound::<T>::borrow(bindings::dev_get_drvdata(dev)) };
         // SAFETY: `buf` is the page sysfs gives to `show`, and `out` does not
         // outlive the callback.
         let mut out = unsafe { SysfsBuffer::from_raw(buf.cast()) };
@@ -458,12 +487,14 @@ impl<T: Driver> DriverRegistration<T> {
                 ParentRaw::<T>::data_of(mtype),
             )
         };
-        match T::probe(dev, parent, ty) {
-            Ok(data) => {
+        let bound = vfio::Registration::<T::Vfio>::new(dev, T::probe(dev, parent, ty))
+            .and_then(|registration| Ok(KBox::new(registration, GFP_KERNEL)?));
+        match bound {
+            Ok(bound) => {
                 // SAFETY: The device is valid; the pointer is taken back in
                 // `remove`.
                 unsafe {
-                    bindings::dev_set_drvdata(dev.raw_device(), data.into_foreign().cast_mut())
+                    bindings::dev_set_drvdata(dev.raw_device(), bound.into_foreign().cast_mut())
                 };
                 0
             }
@@ -479,8 +510,11 @@ impl<T: Driver> DriverRegistration<T> {
         let dev = unsafe { Device::from_raw(mdev) };
         // SAFETY: `probe` stored the result of `into_foreign`, and the
         // attributes, the only other users, were removed before this call.
-        let data = unsafe { T::Data::from_foreign(bindings::dev_get_drvdata(dev.raw_device())) };
-        T::remove(dev, data);
+        let bound =
+            unsafe { Bound::<T>::from_foreign(bindings::dev_get_drvdata(dev.raw_device())) };
+        T::remove(dev, &bound);
+        // Unregisters the VFIO device: no VFIO callback runs after this.
+        drop(bound);
     }
 
     /// # Safety

@@ -252,6 +252,10 @@ impl<T: Operations> Device<T> {
 /// Dropping it unregisters the device, which waits until user space has
 /// closed it, and then drops the registration's reference to it.
 ///
+/// Drivers never own one: the mdev abstraction creates it when an instance
+/// is probed and drops it when the instance is removed, and lends it to
+/// the driver's `remove` and sysfs attributes (see [`mdev::Driver`]).
+///
 /// # Invariants
 ///
 /// `dev` points to a `Device<T>` with initialised data, registered with VFIO,
@@ -273,13 +277,14 @@ impl<T: Operations> Registration<T> {
     /// Creates a VFIO device for the mdev instance `parent`, initialises its
     /// data with `data` and registers it as an emulated-IOMMU device.
     ///
-    /// The parent must be bound to a driver: VFIO pins the driver's module
-    /// at every first open.  Taking an [`mdev::Device`] ensures that, since
-    /// the mdev abstraction only hands one out while the instance is bound
-    /// (in [`mdev::Driver::probe`], `remove` and the instance's attributes);
-    /// the driver keeps the registration in the instance's data, which
-    /// `remove` drops.
-    pub fn new(parent: &mdev::Device, data: impl PinInit<T::Data, Error>) -> Result<Self> {
+    /// Only the mdev abstraction calls this, in the probe of an instance,
+    /// and it owns the result until the instance's remove drops it: a
+    /// driver never owns a `Registration`, it only borrows one (see
+    /// [`mdev::Driver`]).  That is what keeps the VFIO device registered
+    /// exactly while its parent is bound: VFIO pins the parent's
+    /// `dev->driver->owner` at every first open, and an open after the
+    /// instance was unbound would dereference a null driver.
+    pub(super) fn new(parent: &mdev::Device, data: impl PinInit<T::Data, Error>) -> Result<Self> {
         // Evaluate the layout checks for this `T`.
         let () = Device::<T>::VFIO_DEVICE_FIRST;
         let () = Device::<T>::ALIGNMENT_OK;

@@ -484,23 +484,18 @@ impl mdev::Driver for MttyDriver {
 
     type TypeData = Ports;
     type ParentData = PortPool;
-    type Data = KBox<vfio::Registration<MttyVfio>>;
+    type Vfio = MttyVfio;
 
-    fn probe(
-        mdev: &mdev::Device,
-        pool: &PortPool,
+    fn probe<'a>(
+        _mdev: &'a mdev::Device,
+        pool: &'a PortPool,
         ty: &'static mdev::Type<Ports>,
-    ) -> Result<Self::Data> {
-        let reservation = PortReservation::new(pool, port_count(ty.data))?;
-        let registration = vfio::Registration::<MttyVfio>::new(
-            mdev,
-            try_pin_init!(Instance {
-                ports: ty.data,
-                _reservation: reservation,
-                vm_attached <- new_mutex!(false),
-            }? Error),
-        )?;
-        Ok(KBox::new(registration, GFP_KERNEL)?)
+    ) -> impl PinInit<Instance, Error> + 'a {
+        try_pin_init!(Instance {
+            ports: ty.data,
+            _reservation: PortReservation::new(pool, port_count(ty.data))?,
+            vm_attached <- new_mutex!(false),
+        }? Error)
     }
 
     fn get_available(pool: &PortPool, ty: &'static mdev::Type<Ports>) -> u32 {
