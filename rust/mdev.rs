@@ -161,8 +161,8 @@ pub trait Driver: Sized + 'static {
     ) -> impl PinInit<InstanceData<Self>, Error> + 'a;
 
     /// Called when an instance is removed, before its VFIO device is
-    /// unregistered (which waits until user space has closed it).  The
-    /// default does nothing.
+    /// unregistered (which waits until user space has closed it, calling
+    /// [`vfio::Operations::request`] meanwhile).  The default does nothing.
     fn remove(_mdev: &Device, _vfio: &vfio::Registration<Self::Vfio>) {}
 
     /// Returns how many more instances of type `ty` can be created on a

@@ -120,6 +120,24 @@ pub trait Operations: Sized + 'static {
         kernel::build_error!(VTABLE_DEFAULT_ERROR)
     }
 
+    /// Asks the user of the device to release it: called when the device is
+    /// being removed while user space still holds it.
+    ///
+    /// VFIO calls it right after the removal starts and again every 10
+    /// seconds while a file of the device stays open (`count` is the number
+    /// of earlier calls).  A `vfio-pci` device relays the request to user
+    /// space through the eventfd set with `VFIO_PCI_REQ_IRQ_INDEX`, and QEMU
+    /// then unplugs the device from its guest.  The removal waits, however
+    /// long it takes, until every file of the device is closed.
+    ///
+    /// It may run at any time, concurrently with any other callback and
+    /// whether or not the device is open (a cdev file that was opened but
+    /// never bound holds the device too), so it only receives the device:
+    /// what it uses must live in [`Operations::Data`].
+    fn request(_dev: &Device<Self>, _count: u32) {
+        kernel::build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
     /// Whether the device never reads or writes guest memory.
     ///
     /// A device with migration that sets this gets `log_ops` that report no
@@ -219,6 +237,16 @@ impl<T: Operations> Device<T> {
         self.vdev.get()
     }
 
+    /// Returns the name of the device's parent (for an mdev instance, its
+    /// UUID), for messages.
+    pub fn name(&self) -> &CStr {
+        // SAFETY: The device is alive (type invariant of the reference), so
+        // VFIO's pointer to the parent device, which it holds a reference
+        // on, is valid; a registered device has a name, which lives as long
+        // as the device and is not changed for an mdev instance.
+        unsafe { CStr::from_char_ptr((*(*self.as_raw()).dev).kobj.name) }
+    }
+
     /// Returns the device behind a `struct vfio_device` of this driver.
     ///
     /// # Safety
@@ -250,7 +278,8 @@ impl<T: Operations> Device<T> {
 /// A registered VFIO device.
 ///
 /// Dropping it unregisters the device, which waits until user space has
-/// closed it, and then drops the registration's reference to it.
+/// closed it (calling [`Operations::request`] meanwhile), and then drops the
+/// registration's reference to it.
 ///
 /// Drivers never own one: the mdev abstraction creates it when an instance
 /// is probed and drops it when the instance is removed, and lends it to
@@ -437,6 +466,11 @@ impl<T: Operations> VTable<T> {
         } else {
             None
         },
+        request: if T::HAS_REQUEST {
+            Some(Self::request)
+        } else {
+            None
+        },
         #[cfg(CONFIG_IOMMUFD)]
         bind_iommufd: Some(bindings::vfio_iommufd_emulated_bind),
         #[cfg(CONFIG_IOMMUFD)]
@@ -513,6 +547,17 @@ impl<T: Operations> VTable<T> {
         if let Some(open) = open {
             T::close_device(dev, open);
         }
+    }
+
+    /// # Safety
+    ///
+    /// `vdev` must be a registered device of `T` (VFIO calls this while it
+    /// unregisters the device, which still holds its data).
+    unsafe extern "C" fn request(vdev: *mut bindings::vfio_device, count: c_uint) {
+        // SAFETY: A device of `T` being unregistered has initialised data,
+        // and the registration being dropped holds a reference on it.
+        let dev = unsafe { Device::<T>::from_raw(vdev) };
+        T::request(dev, count);
     }
 
     /// The part of `read` and `write` that does not depend on the direction:

@@ -31,6 +31,10 @@
 //! - Per-instance sysfs file `rust_mtty/vm_state`: `vm: none|attached` (the
 //!   driver holds a reference to the VM that user space attached to the
 //!   device) and `open_count: N` (VFIO's count of open device files).
+//! - The device request interrupt (`VFIO_PCI_REQ_IRQ_INDEX`), as in
+//!   `vfio-pci`: when an instance is removed while user space holds it, the
+//!   driver signals the eventfd user space set there, at once and every 10
+//!   seconds until the device is closed (QEMU then unplugs the device).
 //! - VFIO migration v2 (`STOP_COPY`, `P2P`, `PRE_COPY`): the abstractions
 //!   run the protocol, the model saves and loads the card
 //!   (`Documentation/migration.rst`).  Per-instance sysfs file
@@ -56,7 +60,7 @@ use abstractions::{
     vfio::{
         self,
         ioctl::{IoctlArg, IrqAction, IrqData, IrqSet},
-        pci::{self as vfio_pci, Region, RegionPos},
+        pci::{self as vfio_pci, Irq, Region, RegionPos},
     },
     vm::{Vm, VmRef},
 };
@@ -136,6 +140,51 @@ struct Instance {
     /// Whether the open device holds a VM reference (for `vm_state`).
     #[pin]
     vm_attached: Mutex<bool>,
+    /// The device request trigger (`VFIO_PCI_REQ_IRQ_INDEX`).  Here and not
+    /// in the open data because VFIO asks for the device from any context,
+    /// open or not; set while the device is open, dropped on the last close.
+    #[pin]
+    request: Mutex<Option<EventFd>>,
+}
+
+/// `VFIO_DEVICE_SET_IRQS` for the device request index, as `vfio-pci` does
+/// it for its request and error triggers: `ACTION_TRIGGER` only
+/// (`ENOTTY` otherwise); an eventfd sets the trigger and -1 removes it
+/// (other negative numbers are `EINVAL`); `DATA_NONE` with count 1 or
+/// `DATA_BOOL` true signal it (a test of the channel), `DATA_NONE` with
+/// count 0 removes it; `DATA_NONE` without a trigger is `EINVAL`.
+fn set_request(slot: &Mutex<Option<EventFd>>, set: IrqSet) -> Result {
+    if set.action != IrqAction::Trigger {
+        return Err(ENOTTY);
+    }
+    match set.data {
+        IrqData::EventFd(fds) => match fds.first() {
+            Some(&fd) if fd >= 0 => {
+                // Taken before the lock: a bad descriptor changes nothing.
+                let eventfd = EventFd::from_fd(fd)?;
+                *slot.lock() = Some(eventfd);
+            }
+            Some(-1) => *slot.lock() = None,
+            _ => return Err(EINVAL),
+        },
+        IrqData::None => {
+            let mut trigger = slot.lock();
+            let eventfd = trigger.as_ref().ok_or(EINVAL)?;
+            if set.count == 0 {
+                *trigger = None;
+            } else {
+                eventfd.signal();
+            }
+        }
+        IrqData::Bool(values) => {
+            if values.first().copied().ok_or(EINVAL)? {
+                if let Some(eventfd) = slot.lock().as_ref() {
+                    eventfd.signal();
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The state of an open instance, from first open to last close.
@@ -336,7 +385,29 @@ impl vfio::Operations for MttyVfio {
 
     fn close_device(dev: &vfio::Device<Self>, open: Pin<KBox<OpenInstance>>) {
         *dev.data().vm_attached.lock() = false;
+        // Like the interrupt triggers, the request trigger ends with the
+        // open.
+        *dev.data().request.lock() = None;
         drop(open);
+    }
+
+    fn request(dev: &vfio::Device<Self>, count: u32) {
+        // The messages of `vfio_pci_core_request()`.
+        if let Some(eventfd) = dev.data().request.lock().as_ref() {
+            if count % 10 == 0 {
+                pr_notice!(
+                    "{}: relaying device request to user (#{})\n",
+                    dev.name(),
+                    count
+                );
+            }
+            eventfd.signal();
+        } else if count == 0 {
+            pr_warn!(
+                "{}: no device request channel registered, blocked until released by user\n",
+                dev.name()
+            );
+        }
     }
 
     fn read(
@@ -391,7 +462,7 @@ impl vfio::Operations for MttyVfio {
     }
 
     fn ioctl(
-        _dev: &vfio::Device<Self>,
+        dev: &vfio::Device<Self>,
         open: &OpenInstance,
         cmd: u32,
         arg: UserPtr,
@@ -430,6 +501,11 @@ impl vfio::Operations for MttyVfio {
                     return Err(EINVAL);
                 }
                 let (flags, count) = match IrqIndex::from_vfio(info.index) {
+                    // One request interrupt, as in `vfio-pci`.
+                    None if Irq::from_index(info.index) == Some(Irq::Req) => (
+                        bindings::VFIO_IRQ_INFO_EVENTFD | bindings::VFIO_IRQ_INFO_NORESIZE,
+                        1,
+                    ),
                     Some(index) if index.maskable() => (
                         bindings::VFIO_IRQ_INFO_EVENTFD
                             | bindings::VFIO_IRQ_INFO_MASKABLE
@@ -448,8 +524,14 @@ impl vfio::Operations for MttyVfio {
             }
             bindings::VFIO_DEVICE_SET_IRQS => {
                 let set = IrqSet::read(arg, vfio_pci::NUM_IRQS, |index| {
-                    IrqIndex::from_vfio(index).map_or(0, IrqIndex::count)
+                    match Irq::from_index(index) {
+                        Some(Irq::Req) => 1,
+                        _ => IrqIndex::from_vfio(index).map_or(0, IrqIndex::count),
+                    }
                 })?;
+                if Irq::from_index(set.index) == Some(Irq::Req) {
+                    return set_request(&dev.data().request, set).map(|()| 0);
+                }
                 // The validation above refused indices without interrupts.
                 let index = IrqIndex::from_vfio(set.index).ok_or(EINVAL)?;
                 open.card.lock().set_irqs(index, set)?;
@@ -495,6 +577,7 @@ impl mdev::Driver for MttyDriver {
             ports: ty.data,
             _reservation: PortReservation::new(pool, port_count(ty.data))?,
             vm_attached <- new_mutex!(false),
+            request <- new_mutex!(None),
         }? Error)
     }
 
