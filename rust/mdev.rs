@@ -40,6 +40,7 @@ use core::{
     marker::PhantomData,
     mem::MaybeUninit,
     ptr::{addr_of_mut, null, null_mut},
+    sync::atomic::{AtomicI32, Ordering},
 };
 use kernel::{
     bindings,
@@ -559,17 +560,27 @@ impl<T: Driver> PinnedDrop for DriverRegistration<T> {
     }
 }
 
+/// How often a parent being dropped looks for the release of its types.
+const POLL_MS: u32 = 20;
+
 /// A registered mdev parent: a device with the types of driver `T`.
 ///
 /// Dropping it unregisters the parent, which removes all its instances (each
 /// removal waits until user space has closed the instance), then drops the
 /// parent device and the parent's reference to the driver registration.
 ///
-/// Keep a `Parent` for the life of the module, as the sample does: the mdev
-/// core frees an instance's `struct device` when its last reference goes,
-/// which may be after `mdev_unregister_parent()` removed it if something
-/// else still held it, and that release reads the instance's type and
-/// parent.  The C `mtty` sample has the same window, with static types.
+/// The mdev core releases an instance's `struct device` and a type's
+/// kobject when their last reference goes, which may be after
+/// `mdev_unregister_parent()` removed them (something else held them, or
+/// `CONFIG_DEBUG_KOBJECT_RELEASE` delayed the release by up to 4 s), and
+/// those releases read the types, the parent and the driver, which this
+/// object owns.  Each type holds a reference on the parent device until its
+/// release, and each instance holds its type until its own release; so
+/// after unregistering, the drop waits until the parent device's reference
+/// count is back where it was before the registration, and only then frees
+/// the types, the parent and (with the last [`Arc`]) the driver.  The C
+/// `mtty` sample does not wait: its types are static, and a release after
+/// the module is gone reads freed memory.
 ///
 /// # Invariants
 ///
@@ -583,6 +594,23 @@ pub struct Parent<T: Driver, P: RawDevice + Send + Sync> {
     type_ptrs: KVec<*mut bindings::mdev_type>,
     device: P,
     driver: Arc<DriverRegistration<T>>,
+    /// The reference count of the parent device before registration.
+    base_refs: i32,
+}
+
+/// Returns the reference count of `dev`.
+///
+/// # Safety
+///
+/// `dev` must be a valid `struct device`.
+unsafe fn device_refs(dev: *mut bindings::device) -> i32 {
+    // SAFETY: `dev` is valid; its `refcount_t` is an `atomic_t`, an `int`
+    // that the kernel only accesses atomically.
+    let counter =
+        unsafe { AtomicI32::from_ptr(addr_of_mut!((*dev).kobj.kref.refcount.refs.counter)) };
+    // Acquire: pairs with the release of a `put_device()`, after which the
+    // releasing code no longer reads what the reference protected.
+    counter.load(Ordering::Acquire)
 }
 
 // SAFETY: The parent may be unregistered on any thread; `P` is `Send`, type
@@ -613,6 +641,8 @@ impl<T: Driver, P: RawDevice + Send + Sync> Parent<T, P> {
             let nr_types = c_uint::try_from(types.len()).map_err(|_| EINVAL)?;
             let dev = device.raw_device();
             let drv = driver.as_raw();
+            // SAFETY: `device` holds `dev`.
+            let base_refs = unsafe { device_refs(dev) };
 
             // SAFETY: `slot` is valid for writes.  Moving the vectors does not
             // move their buffers.
@@ -621,6 +651,7 @@ impl<T: Driver, P: RawDevice + Send + Sync> Parent<T, P> {
                 addr_of_mut!((*slot).types).write(slots);
                 addr_of_mut!((*slot).device).write(device);
                 addr_of_mut!((*slot).driver).write(driver);
+                addr_of_mut!((*slot).base_refs).write(base_refs);
             }
             // SAFETY: As above.
             let ptrs = unsafe {
@@ -674,5 +705,26 @@ impl<T: Driver, P: RawDevice + Send + Sync> PinnedDrop for Parent<T, P> {
         // memory, the device and the driver are dropped afterwards, in field
         // order.
         unsafe { bindings::mdev_unregister_parent(self.inner.raw.get()) };
+
+        // Wait for the releases of the instances and types, which read this
+        // object (see above): the last thing each type's release does is to
+        // put its reference on the parent device.
+        let dev = self.device.raw_device();
+        let mut waited_ms = 0u32;
+        // SAFETY: `self.device` holds `dev`.
+        while unsafe { device_refs(dev) } > self.base_refs {
+            // SAFETY: Sleeping is allowed here (the drop of a parent runs
+            // in process context, like `mdev_unregister_parent()`).
+            unsafe { bindings::msleep(POLL_MS) };
+            waited_ms = waited_ms.saturating_add(POLL_MS);
+            if waited_ms % 10_000 == 0 {
+                pr_warn!(
+                    "mdev parent: {} reference(s) to the parent device still held after {} s\n",
+                    // SAFETY: As above.
+                    unsafe { device_refs(dev) }.saturating_sub(self.base_refs),
+                    waited_ms / 1000
+                );
+            }
+        }
     }
 }

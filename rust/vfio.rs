@@ -10,9 +10,12 @@
 //!
 //! # Lifetimes
 //!
-//! - [`Operations::Data`] is created with the device and dropped by the VFIO
-//!   release callback, when the last reference to the `struct vfio_device` is
-//!   gone (after [`Registration`] is dropped).
+//! - [`Operations::Data`] is created with the device and dropped when the
+//!   [`Registration`] is dropped, after the device is unregistered (when no
+//!   file of it is left and VFIO calls no callback any more).  The memory of
+//!   the device is freed by VFIO when the last reference to its `struct
+//!   device` goes, which may be later; nothing of the module is used then
+//!   (see [`Registration`]'s `Drop`).
 //! - [`Operations::OpenData`] is created by [`Operations::open_device`] on the
 //!   first open of the device and dropped on the last close.  It is only
 //!   reachable from the I/O callbacks ([`Operations::read`],
@@ -176,8 +179,17 @@ pub trait Operations: Sized + 'static {
 ///
 /// This is the memory `_vfio_alloc_device()` allocates; the `vfio_device` is
 /// at offset 0 as that function requires.  The allocation is owned by the
-/// reference count of the embedded `struct device` and freed by VFIO after
-/// the release callback has dropped the Rust fields.
+/// reference count of the embedded `struct device` and freed by VFIO when
+/// the last reference goes; the Rust fields are dropped before, when the
+/// device is unregistered, and the device has no release callback.
+///
+/// `vdev.ops` points to `ops`, a copy of the driver's operations table in
+/// the device itself, not to the table in the module: VFIO reads
+/// `ops->release` when the last reference to the device goes, which can be
+/// after the module is unloaded (a sysfs user may hold the device, and
+/// `CONFIG_DEBUG_KOBJECT_RELEASE` delays every release by up to 4 s).  The
+/// copy is cleared when the device is unregistered, so that nothing in it
+/// leads to the module any more.
 ///
 /// # Invariants
 ///
@@ -185,7 +197,10 @@ pub trait Operations: Sized + 'static {
 ///   table `VTable::<T>::OPS`.
 /// - Whenever a `&Device<T>` is given out, `data` is initialised.
 /// - `data_live` says whether `data` is initialised; it is only written
-///   before the device is registered.
+///   before the device is registered and after it is unregistered.
+/// - `vdev.ops` points to `ops`, which is `VTable::<T>::OPS` from
+///   registration until the device is unregistered, and all zeros (no
+///   callback) after.
 /// - `open` is `Some` exactly between a successful [`Operations::open_device`]
 ///   and the following [`Operations::close_device`].  It is only written in
 ///   those two callbacks, which VFIO never runs concurrently with each other
@@ -196,6 +211,7 @@ pub trait Operations: Sized + 'static {
 #[repr(C)]
 pub struct Device<T: Operations> {
     vdev: Opaque<bindings::vfio_device>,
+    ops: Opaque<bindings::vfio_device_ops>,
     data: UnsafeCell<MaybeUninit<T::Data>>,
     data_live: bool,
     open: UnsafeCell<Option<Pin<KBox<T::OpenData>>>>,
@@ -228,8 +244,8 @@ impl<T: Operations> Device<T> {
     /// Returns the driver's data of the device.
     pub fn data(&self) -> &T::Data {
         // SAFETY: By the type invariant `data` is initialised while a
-        // `&Device<T>` exists, and it is only dropped by the release callback,
-        // when no reference is left.
+        // `&Device<T>` exists, and it is only dropped when the device is
+        // unregistered, when no callback runs and no reference is left.
         unsafe { (*self.data.get()).assume_init_ref() }
     }
 
@@ -245,6 +261,31 @@ impl<T: Operations> Device<T> {
         // on, is valid; a registered device has a name, which lives as long
         // as the device and is not changed for an mdev instance.
         unsafe { CStr::from_char_ptr((*(*self.as_raw()).dev).kobj.name) }
+    }
+
+    /// Drops the Rust fields of a device that VFIO no longer calls and
+    /// clears its operations table.
+    ///
+    /// # Safety
+    ///
+    /// `dev` must be a device of `T` whose `ops`, `open` and `mig` fields are
+    /// initialised, that is not registered (never, or no more), and whose
+    /// Rust fields nothing uses any more; it is called once.
+    unsafe fn retire(dev: *mut Self) {
+        // SAFETY: By the safety requirements nothing else accesses the
+        // fields.  `open` is normally empty already (`close_device`).
+        unsafe {
+            core::ptr::drop_in_place((*dev).open.get());
+            core::ptr::drop_in_place(addr_of_mut!((*dev).mig));
+            if (*dev).data_live {
+                (*dev).data_live = false;
+                core::ptr::drop_in_place((*(*dev).data.get()).as_mut_ptr());
+            }
+        }
+        // SAFETY: As above; VFIO only reads the table again for `release`,
+        // when the last reference goes, and finds none.
+        // INVARIANT: `ops` is all zeros from now on.
+        unsafe { Opaque::raw_get(addr_of_mut!((*dev).ops)).write_bytes(0, 1) };
     }
 
     /// Returns the device behind a `struct vfio_device` of this driver.
@@ -339,6 +380,8 @@ impl<T: Operations> Registration<T> {
         // else accesses before registration.  The Rust fields are written
         // before anything reads them.
         let init = unsafe {
+            addr_of_mut!((*raw).ops).write(Opaque::new(VTable::<T>::OPS));
+            (*vdev).ops = Opaque::raw_get(addr_of_mut!((*raw).ops));
             addr_of_mut!((*raw).open).write(UnsafeCell::new(None));
             addr_of_mut!((*raw).data_live).write(false);
             match new_mutex!(MigCtl::new(), "vfio_mig").__pinned_init(addr_of_mut!((*raw).mig)) {
@@ -348,13 +391,17 @@ impl<T: Operations> Registration<T> {
             data.__pinned_init(addr_of_mut!((*raw).data).cast::<T::Data>())
         };
         if let Err(e) = init {
-            // SAFETY: The allocation holds one reference; the release callback
-            // sees `data_live == false` and leaves `data` alone.
-            unsafe { bindings::vfio_put_device(vdev) };
+            // SAFETY: The device was never registered, `data_live` is false
+            // and the other Rust fields are initialised; the allocation holds
+            // one reference, not used after this.
+            unsafe {
+                Device::<T>::retire(raw);
+                bindings::vfio_put_device(vdev);
+            }
             return Err(e);
         }
         // SAFETY: `data` was initialised above, in memory that never moves.
-        // INVARIANT: `data_live` now tells the release callback to drop it.
+        // INVARIANT: `data_live` now tells `retire` to drop it.
         unsafe { addr_of_mut!((*raw).data_live).write(true) };
 
         if T::HAS_MIGRATION_SAVE {
@@ -372,9 +419,12 @@ impl<T: Operations> Registration<T> {
         // SAFETY: `vdev` is an initialised, unregistered VFIO device.
         let ret = unsafe { bindings::vfio_register_emulated_iommu_dev(vdev) };
         if ret != 0 {
-            // SAFETY: Registration failed, so the only reference is ours; the
-            // release callback drops `data`.
-            unsafe { bindings::vfio_put_device(vdev) };
+            // SAFETY: Registration failed, so nothing else uses the device
+            // and the only reference is ours, not used after this.
+            unsafe {
+                Device::<T>::retire(raw);
+                bindings::vfio_put_device(vdev);
+            }
             return Err(Error::from_errno(ret));
         }
 
@@ -438,10 +488,15 @@ impl<T: Operations> Drop for Registration<T> {
         let vdev = self.device().as_raw();
         // SAFETY: By the type invariant the device is registered.  This waits
         // until every file descriptor is closed, so `close_device` has run
-        // when it returns.
+        // when it returns, and VFIO calls no callback after it.
         unsafe { bindings::vfio_unregister_group_dev(vdev) };
+        // SAFETY: The device is unregistered and this object, the last user
+        // of its Rust fields, goes now.
+        unsafe { Device::<T>::retire(self.dev.as_ptr()) };
         // SAFETY: By the type invariant this object owns a reference, which is
-        // not used after this call; the release callback drops the data.
+        // not used after this call.  When the last reference goes (maybe
+        // later, and after the module is unloaded), VFIO finds no release
+        // callback in the cleared table and frees the memory itself.
         unsafe { bindings::vfio_put_device(vdev) };
     }
 }
@@ -452,7 +507,9 @@ struct VTable<T: Operations>(PhantomData<T>);
 impl<T: Operations> VTable<T> {
     const OPS: bindings::vfio_device_ops = bindings::vfio_device_ops {
         name: T::NAME.as_char_ptr().cast_mut(),
-        release: Some(Self::release),
+        // The Rust fields are dropped when the device is unregistered (see
+        // `Device`): no module code runs when its last reference goes.
+        release: None,
         open_device: Some(Self::open_device),
         close_device: Some(Self::close_device),
         read: if T::HAS_READ { Some(Self::read) } else { None },
@@ -483,28 +540,6 @@ impl<T: Operations> VTable<T> {
         // other member is an optional callback.
         ..unsafe { MaybeUninit::zeroed().assume_init() }
     };
-
-    /// Drops the Rust fields of a device whose last reference is gone.
-    ///
-    /// # Safety
-    ///
-    /// `vdev` must belong to a `Device<T>` and no reference to the device may
-    /// be left.
-    unsafe extern "C" fn release(vdev: *mut bindings::vfio_device) {
-        let dev = vdev.cast::<Device<T>>();
-        // SAFETY: No reference is left, so this is the only access.  `open`
-        // was initialised right after the allocation, before any reference
-        // could be dropped; `close_device` has normally emptied it already.
-        unsafe { core::ptr::drop_in_place((*dev).open.get()) };
-        // SAFETY: As above; `mig` is initialised right after the allocation.
-        unsafe { core::ptr::drop_in_place(addr_of_mut!((*dev).mig)) };
-        // SAFETY: As above; `data_live` says whether `data` is initialised.
-        unsafe {
-            if (*dev).data_live {
-                core::ptr::drop_in_place((*(*dev).data.get()).as_mut_ptr());
-            }
-        }
-    }
 
     /// # Safety
     ///
