@@ -83,17 +83,22 @@ static int blocked_start(struct blocked *b, enum blocked_op op,
 {
 	struct sigaction sa = { .sa_handler = on_usr1 };
 	struct blocked_result r = { 0 };
+	pid_t pid;
 	int p[2];
 
 	if (pipe2(p, O_CLOEXEC))
 		return -errno;
-	b->pid = fork();
-	if (b->pid < 0) {
+	/*
+	 * The fixture's data is shared memory (FIXTURE_TEARDOWN_PARENT): the
+	 * child must not write to @b, or the test would see its values.
+	 */
+	pid = fork();
+	if (pid < 0) {
 		close(p[0]);
 		close(p[1]);
 		return -errno;
 	}
-	if (!b->pid) {
+	if (!pid) {
 		/* No SA_RESTART: the kernel's own restart rules apply. */
 		sigaction(SIGUSR1, &sa, NULL);
 		/*
@@ -111,8 +116,9 @@ static int blocked_start(struct blocked *b, enum blocked_op op,
 		_exit(0);
 	}
 	close(p[1]);
+	b->pid = pid;
 	b->pipe = p[0];
-	b->pidfd = syscall(SYS_pidfd_open, b->pid, 0);
+	b->pidfd = syscall(SYS_pidfd_open, pid, 0);
 	if (b->pidfd < 0)
 		return -errno;
 	return 0;
@@ -562,7 +568,7 @@ TEST_F(unload, unbound_device)
 	snprintf(path, sizeof(path), "/sys/module/%s/initstate", drv);
 	end = now_ms() + REMOVE_EVENT_MS;
 	while (now_ms() < end) {
-		if (!file_read_str(path, initstate, sizeof(initstate)) &&
+		if (file_read_str(path, initstate, sizeof(initstate)) > 0 &&
 		    !strncmp(initstate, "going", 5))
 			break;
 		usleep(10000);
