@@ -49,6 +49,33 @@ if [ "$(qemu_major)" -lt "$QEMU_MIN_MAJOR" ]; then
 		die "qemu-system-x86_64 is $(qemu-system-x86_64 --version | head -1), need >= $QEMU_MIN_MAJOR"
 fi
 
+# The tools users drive mediated devices with, and DKMS (the tests:
+# mdevctl, libvirt, dkms in selftests/TESTS).  Without recommends: dkms's
+# would bring the headers of Debian's own kernel, libvirt's a second QEMU.
+# Installing libvirt-daemon-system starts its services where an init
+# system runs: a policy-rc.d that denies it is in place for the install
+# (Debian's way for containers and chroots), unless the machine has one.
+tools=(mdevctl dkms libvirt-daemon-system libvirt-clients)
+missing=()
+for p in "${tools[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	log "installing Debian packages: ${missing[*]}"
+	policy=
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		policy=/usr/sbin/policy-rc.d
+		printf '#!/bin/sh\n# rust-mdev deps.sh: no service starts during its install\nexit 101\n' |
+			$SUDO tee "$policy" >/dev/null
+		$SUDO chmod 755 "$policy"
+	fi
+	rc=0
+	apt_install --no-install-recommends "${missing[@]}" || rc=$?
+	[ -z "$policy" ] || $SUDO rm -f "$policy"
+	[ $rc = 0 ] || die "apt-get install ${missing[*]} failed"
+fi
+
 # Debian's bindgen is too old for 6.12 (needs >= 0.65.1).
 if ! "$BINDGEN" --version >/dev/null 2>&1; then
 	log "installing bindgen-cli with cargo"

@@ -1,0 +1,179 @@
+#!/bin/bash
+# mdevctl (Debian's 1.2) manages the driver's instances: it lists the parent
+# and its types as sysfs shows them; define (--auto), start, list, list
+# --defined, stop and undefine work, with the JSON config under
+# /etc/mdevctl.d; an instance it started is usable through VFIO (a KVM VM
+# attached, a byte looped through port 0) and, for rust_mtty, shows the VM
+# in rust_mtty/vm_state; and a defined auto-start instance comes back when
+# the driver is unloaded and loaded again, started by mdevctl's udev rule.
+#
+# The test VM's root file system is the host's, read-only: /etc/mdevctl.d
+# is a tmpfs for the duration of the test (mounted over the host's, which
+# stays untouched), with the two directories mdevctl requires.
+#
+# Debian's rule (/lib/udev/rules.d/60-mdevctl.rules) runs
+# /usr/sbin/mdevctl, but the package installs /usr/bin/mdevctl: on
+# bookworm the rule starts nothing.  The test then puts a copy of the rule
+# with the installed path in /run/udev/rules.d (a tmpfs in the VM), which
+# overrides the packaged one, and says so; the rule itself is unchanged.
+set -u
+. "$(dirname "$0")/tap.sh"
+. "$(dirname "$0")/drivers.sh"
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+drv=${MDEV_DRIVER:-mtty}
+use=$TOP/build/selftests/mdev_use
+conf=/etc/mdevctl.d
+rule=60-mdevctl.rules
+# A hang guard for udev's work after the driver's load (a few seconds):
+# udevadm settle returns as soon as the event queue is empty.
+SETTLE_TIMEOUT=${SETTLE_TIMEOUT:-300}
+
+if ! command -v mdevctl > /dev/null; then
+	tap_skip "mdevctl ($drv)" "mdevctl is not installed (scripts/deps.sh installs it)"
+	tap_done
+fi
+if [ ! -d "/sys/class/mdev_bus/$drv" ]; then
+	tap_skip "mdevctl ($drv)" "no mdev parent $drv: module not loaded or not built"
+	tap_done
+fi
+if [ ! -d "$conf" ]; then
+	tap_skip "mdevctl ($drv)" "no $conf to mount a tmpfs on (it comes with the package)"
+	tap_done
+fi
+mdevctl --version | tap_diag
+
+uuid=5e1f7e57-$(cut -c10- /proc/sys/kernel/random/uuid)
+rule_copy=
+cleanup() {
+	[ -e "/sys/bus/mdev/devices/$uuid" ] && mdevctl stop -u "$uuid" > /dev/null 2>&1
+	[ -e "/sys/bus/mdev/devices/$uuid" ] && mdev_remove "$uuid"
+	if [ -n "$rule_copy" ]; then
+		rm -f "$rule_copy"
+		udevadm control --reload
+	fi
+	mountpoint -q "$conf" && umount "$conf"
+}
+trap cleanup EXIT
+mount -t tmpfs -o mode=755 mdevctl-test "$conf" &&
+	mkdir -p "$conf/scripts.d/callouts" "$conf/scripts.d/notifiers" ||
+	{ tap_fail "a tmpfs on $conf"; tap_done; }
+
+# --- mdevctl types -----------------------------------------------------------
+types=$(mdevctl types 2>&1)
+echo "$types" | tap_diag
+type_block() {	# TYPE: the lines of TYPE's entry under our parent
+	echo "$types" | awk -v p="$drv" -v t="$1" '
+		/^[^ ]/ { inp = ($1 == p); next }
+		/^  [^ ]/ { inty = inp && ($1 == t); next }
+		inty'
+}
+tap_check "types: parent $drv listed" grep -qx "$drv" <<< "$types"
+tdir=$(mdev_types_dir "$drv")
+ntypes=0
+for t in "$tdir"/*; do
+	t=$(basename "$t")
+	ntypes=$((ntypes + 1))
+	b=$(type_block "$t")
+	avail=$(cat "$tdir/$t/available_instances")
+	api=$(cat "$tdir/$t/device_api")
+	name=$(cat "$tdir/$t/name" 2>/dev/null)
+	ok=1
+	grep -qx "    Available instances: $avail" <<< "$b" || ok=
+	grep -qx "    Device API: $api" <<< "$b" || ok=
+	[ -z "$name" ] || grep -qx "    Name: $name" <<< "$b" || ok=
+	if [ -r "$tdir/$t/description" ]; then
+		desc=$(head -n 1 "$tdir/$t/description")
+		grep -qF "    Description: $desc" <<< "$b" || ok=
+	fi
+	if [ -n "$ok" ]; then
+		tap_ok "types: $t with sysfs' name, description, available_instances ($avail), device_api ($api)"
+	else
+		tap_fail "types: $t with sysfs' name, description, available_instances ($avail), device_api ($api)"
+	fi
+done
+tap_check "types: $drv has types ($ntypes)" test "$ntypes" -ge 2
+
+# --- define, list --defined ---------------------------------------------------
+t=$drv-2
+json=$conf/$drv/$uuid
+tap_check "define -u $uuid -p $drv -t $t --auto" mdevctl define -u "$uuid" -p "$drv" -t "$t" --auto
+json_ok() {
+	python3 -c 'import json, sys
+c = json.load(open(sys.argv[1]))
+sys.exit(not (c["mdev_type"] == sys.argv[2] and c["start"] == "auto"))' "$json" "$t"
+}
+tap_check "define wrote $json: mdev_type $t, start auto" json_ok
+tap_check "list --defined: $uuid $drv $t auto" \
+	grep -qx "$uuid $drv $t auto" <<< "$(mdevctl list --defined)"
+tap_check "define alone does not create the instance" test ! -e "/sys/bus/mdev/devices/$uuid"
+
+# --- start, list ---------------------------------------------------------------
+tap_check "start -u $uuid" mdevctl start -u "$uuid"
+tap_check "start: the instance is in sysfs, type $t" \
+	test "$(basename "$(readlink "/sys/bus/mdev/devices/$uuid/mdev_type")")" = "$t"
+tap_check "list: $uuid $drv $t (active)" \
+	grep -q "^$uuid $drv $t auto" <<< "$(mdevctl list)"
+tap_check "list --defined: $uuid shown active" \
+	grep -q "^$uuid $drv $t auto (active)" <<< "$(mdevctl list --defined)"
+
+# --- the instance through VFIO -------------------------------------------------
+used() {	# [mdev_use's output]
+	out=$("$use" "$uuid" 2>&1)
+	rc=$?
+	echo "$out" | tap_diag
+	return $rc
+}
+tap_check "the started instance opens through VFIO, a VM attached (mdev_use)" used
+tap_check "loopback through port 0" grep -qx 'loopback: ok' <<< "$out"
+if [ "$drv" = rust_mtty ]; then
+	if grep -qx 'kvm: attached' <<< "$out"; then
+		tap_check "vm_state while open: vm: attached, open_count: 1" \
+			grep -qx 'vm_state_open: vm: attached;open_count: 1' <<< "$out"
+	else
+		tap_skip "vm_state while open" "no KVM in this VM"
+	fi
+	tap_check "vm_state after close: vm: none, open_count: 0" \
+		grep -qx 'vm_state_closed: vm: none;open_count: 0' <<< "$out"
+fi
+
+# --- the auto-start instance comes back with its parent -------------------------
+packaged=/lib/udev/rules.d/$rule
+if ! pidof systemd-udevd > /dev/null && ! pidof udevd > /dev/null; then
+	tap_skip "auto-start after reloading $drv" "udevd does not run in this VM"
+elif [ ! -f "$packaged" ]; then
+	tap_skip "auto-start after reloading $drv" "no $packaged"
+else
+	runs=$(grep -o '/[^ ]*/mdevctl ' "$packaged" | head -n 1)
+	runs=${runs% }
+	if [ -n "$runs" ] && [ ! -x "$runs" ]; then
+		echo "$packaged runs $runs, which does not exist; a copy in /run/udev/rules.d runs $(command -v mdevctl)" | tap_diag
+		mkdir -p /run/udev/rules.d
+		rule_copy=/run/udev/rules.d/$rule
+		sed "s|$runs |$(command -v mdevctl) |g" "$packaged" > "$rule_copy"
+		udevadm control --reload
+	fi
+	s=$(date +%s)
+	reload_driver "$drv"
+	rc=$?
+	tap_check "unload and load $drv" test $rc = 0
+	udevadm settle --timeout="$SETTLE_TIMEOUT"
+	rc=$?
+	[ $rc = 0 ] || echo "udevadm settle gave up after $SETTLE_TIMEOUT s (SETTLE_TIMEOUT)" | tap_diag
+	tap_check "auto-start: $uuid is back after the reload, by mdevctl's udev rule ($(($(date +%s) - s)) s)" \
+		test -e "/sys/bus/mdev/devices/$uuid"
+	tap_check "auto-start: list shows $uuid" grep -q "^$uuid $drv $t" <<< "$(mdevctl list)"
+fi
+
+# --- stop, undefine ---------------------------------------------------------------
+mdevctl start -u "$uuid" > /dev/null 2>&1	# if the reload test was skipped
+tap_check "stop -u $uuid" mdevctl stop -u "$uuid"
+tap_check "stop: the instance is gone from sysfs" test ! -e "/sys/bus/mdev/devices/$uuid"
+tap_check "stop: list no longer shows it" bash -c '! mdevctl list | grep -q "^$1"' _ "$uuid"
+tap_check "stop: still defined" grep -qx "$uuid $drv $t auto" <<< "$(mdevctl list --defined)"
+tap_check "undefine -u $uuid" mdevctl undefine -u "$uuid"
+tap_check "undefine removed $json" test ! -e "$json"
+tap_check "undefine: list --defined no longer shows it" \
+	bash -c '! mdevctl list --defined | grep -q "^$1"' _ "$uuid"
+tap_check "available_instances of $t back to what it was" \
+	test "$(cat "$tdir/$t/available_instances")" = "$(type_block "$t" | sed -n 's/^    Available instances: //p')"
+tap_done
