@@ -8,6 +8,7 @@
 #   make bench      the Rust driver against the C mtty sample, as ratios
 #   make nested-soak  the nested guest test RUNS times (default 20)
 #   make kernel     only (re)build the cached patched kernel
+#   make rustdoc    the Rust API documentation, into build/rustdoc
 #   make deps       only install the dependencies
 #
 # KDIR=<tree> uses an already configured and built kernel tree instead and
@@ -20,7 +21,7 @@ else
 SHELL := /bin/bash
 export T RUNS
 
-.PHONY: all deps kernel module check run bench nested-soak clippy fmt clean
+.PHONY: all deps kernel module check run bench nested-soak clippy fmt clean rustdoc
 
 all: module
 
@@ -47,6 +48,9 @@ nested-soak:
 
 clippy:
 	@scripts/prepare.sh module CLIPPY=1
+
+rustdoc: module
+	@scripts/rustdoc.sh
 
 clean:
 	@scripts/prepare.sh clean

@@ -10,6 +10,8 @@
 #              runs) and in the model-tests crate (cargo clippy
 #              --all-targets).  The model test of `make check` runs the
 #              crate's unit tests, not clippy.
+#   rustdoc    the API documentation of rust/ and the driver builds with
+#              rustdoc, warnings as errors (scripts/rustdoc.sh)
 #   series     the series of kernel/patches/ applies to the pristine
 #              source of $KSRC_TARBALL, patch by patch and in order, with
 #              git am, as a maintainer applies it (no fuzz, unlike the
@@ -93,6 +95,13 @@ module_clippy() {
 gate "clippy, warnings as errors: the module (scripts/prepare.sh module CLIPPY=1)" module_clippy
 gate "cargo clippy --all-targets -- -D warnings: samples/rust_mtty/model-tests" \
 	bash -c 'cd "$1" && cargo --color never clippy --all-targets -- -D warnings' _ "$model"
+
+# --- rustdoc ----------------------------------------------------------------
+# The API documentation of the abstractions and the driver, with rustdoc's
+# lints as errors (scripts/rustdoc.sh, `make rustdoc`), into build/rustdoc,
+# from the module build of the clippy check above.
+gate "rustdoc -D warnings: rust/ and samples/rust_mtty (scripts/rustdoc.sh, into build/rustdoc)" \
+	"$TOP/scripts/rustdoc.sh"
 
 # --- the series applies ------------------------------------------------------
 # A pristine copy of the files the series changes (not those it creates),
