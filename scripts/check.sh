@@ -80,6 +80,9 @@ fi
 nested='^nested_(guest|migration)(@[^ ]*)? '
 steps=(tests)
 grep -Eq "$nested" "$OUT/plan" && steps+=(nested)
+# DKMS builds and installs the module on the host (scripts/dkms.sh); the
+# test dkms loads it in the VM.
+grep -q '^dkms ' "$OUT/plan" && steps+=(dkms)
 "$TOP/scripts/prepare.sh" "${steps[@]}"
 t_built=$(date +%s)
 

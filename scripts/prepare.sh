@@ -7,6 +7,7 @@
 #   kernel-prod  deps + the cached production kernel  (skipped with a user KDIR)
 #   module-prod  kernel-prod + the Rust module for it
 #   nested       module-prod + the nested guest's kernel and initramfs
+#   dkms         kernel + DKMS add/build/install of the module into build/dkms
 #   clean        remove this checkout's build products
 # Each step runs once, after the steps it needs, and records its time in
 # build/times.  Extra VAR=value arguments go to the module builds, which
@@ -72,6 +73,10 @@ do_module_prod() {
 		--include='*.h' --exclude='model-tests/' --exclude='*' \
 		--prune-empty-dirs "$TOP/Kbuild" "$TOP/rust" "$TOP/samples" "$TOP/include" "$dir/"
 	build_module "$KDIR_PROD" "$dir"
+}
+do_dkms() {
+	step kernel
+	"$TOP/scripts/dkms.sh"
 }
 do_tests() {
 	step module
