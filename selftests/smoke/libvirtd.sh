@@ -33,6 +33,9 @@ libvirtd_start() {	# [nodedev]: 0 when virsh can connect; says why not
 		cp -a "$d/." "$_lv_tmp$d/" && _lv_mount --bind "$_lv_tmp$d" "$d" || return 1
 	done
 	rm -f /etc/libvirt/qemu/networks/autostart/*.xml
+	# LIBVIRTD_QEMU_CONF: lines added to the copy's qemu.conf
+	[ -z "${LIBVIRTD_QEMU_CONF:-}" ] ||
+		printf '%s\n' "$LIBVIRTD_QEMU_CONF" >> /etc/libvirt/qemu.conf
 	if [ "${1:-}" = nodedev ]; then
 		mkdir -p "$_lv_tmp/drivers"
 		cp "$drv/libvirt_driver_nodedev.so" "$_lv_tmp/drivers/" &&
