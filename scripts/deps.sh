@@ -50,12 +50,13 @@ if [ "$(qemu_major)" -lt "$QEMU_MIN_MAJOR" ]; then
 fi
 
 # The tools users drive mediated devices with, and DKMS (the tests:
-# mdevctl, libvirt, dkms in selftests/TESTS).  Without recommends: dkms's
-# would bring the headers of Debian's own kernel, libvirt's a second QEMU.
-# Installing libvirt-daemon-system starts its services where an init
-# system runs: a policy-rc.d that denies it is in place for the install
-# (Debian's way for containers and chroots), unless the machine has one.
-tools=(mdevctl dkms libvirt-daemon-system libvirt-clients)
+# mdevctl, libvirt_nodedev, libvirt, dkms in selftests/TESTS).  Without
+# recommends: dkms's would bring the headers of Debian's own kernel,
+# libvirt's a second QEMU and mdevctl.  Installing libvirt-daemon-system
+# starts its services where an init system runs: a policy-rc.d that
+# denies it is in place for the install (Debian's way for containers and
+# chroots), unless the machine has one.
+tools=(dkms libvirt-daemon-system libvirt-clients)
 missing=()
 for p in "${tools[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
@@ -74,6 +75,26 @@ if [ ${#missing[@]} -gt 0 ]; then
 	apt_install --no-install-recommends "${missing[@]}" || rc=$?
 	[ -z "$policy" ] || $SUDO rm -f "$policy"
 	[ $rc = 0 ] || die "apt-get install ${missing[*]} failed"
+fi
+# mdevctl is unpacked from its package into the cache (MDEVCTL_DIR), not
+# installed: the package depends on udev, and with udev on the host
+# virtme-ng's init starts udevd in every test VM, whose coldplug slowed
+# the boot of a test VM on the production kernel from 12 s to 30 s and
+# kept one on the debug kernel from reaching the tests in 16 minutes
+# (Documentation/testing.rst, "The tools users run").  A machine that has
+# mdevctl installed uses its own.
+if ! command -v mdevctl >/dev/null 2>&1 && [ ! -x "$MDEVCTL_DIR/usr/bin/mdevctl" ]; then
+	log "unpacking Debian's mdevctl into $MDEVCTL_DIR"
+	[ -n "$apt_updated" ] || $SUDO apt-get update -qq
+	apt_updated=1
+	d=$(mktemp -d)
+	chmod 755 "$d"
+	# apt fetches as the user _apt where it can
+	[ "$(id -u)" != 0 ] || chown _apt "$d" 2>/dev/null || true
+	(cd "$d" && apt-get download -qq mdevctl) &&
+		mkdir -p "$MDEVCTL_DIR" && dpkg-deb -x "$d"/mdevctl_*.deb "$MDEVCTL_DIR" ||
+		{ rm -rf "$d"; die "could not unpack mdevctl"; }
+	rm -rf "$d"
 fi
 
 # Debian's bindgen is too old for 6.12 (needs >= 0.65.1).

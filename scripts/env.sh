@@ -32,6 +32,10 @@ MODULE_KO_PROD=$BUILD/prod-module/samples/rust_mtty/rust_mtty.ko
 # The rustup toolchain, if any, has no rust-src: Debian's rustc must win.
 # virtme-ng lives in a virtual environment of the cache (scripts/deps.sh).
 VENV=$RUST_MDEV_CACHE/venv
+# mdevctl unpacked from Debian's package without udev (scripts/deps.sh),
+# unless the machine has it installed: the tests put it on their PATH.
+MDEVCTL_DIR=$RUST_MDEV_CACHE/mdevctl
+command -v mdevctl >/dev/null 2>&1 && MDEVCTL_DIR=
 export PATH=/usr/bin:$HOME/.cargo/bin:$PATH:$VENV/bin
 BINDGEN=${BINDGEN:-$(command -v bindgen || echo "$HOME/.cargo/bin/bindgen")}
 kmake() {	# TREE MAKE-ARGS...: make in a kernel tree with the project's toolchain
@@ -48,7 +52,7 @@ stamp() { mkdir -p "$BUILD" && printf '%s %s\n' "$1" "$2" >> "$BUILD/times"; }
 # not the host's): written to a file that scripts/vm-tests.sh sources.
 vm_settings() {
 	local v
-	for v in NESTED_APPEND NESTED_CPU NESTED_TIMEOUT TEST_TIMEOUT KVM_AMD_PARAMS; do
+	for v in NESTED_APPEND NESTED_CPU NESTED_TIMEOUT TEST_TIMEOUT KVM_AMD_PARAMS MDEVCTL_DIR; do
 		[ -z "${!v:-}" ] || printf '%s=%q\n' "$v" "${!v}"
 	done
 }

@@ -14,6 +14,8 @@
 # A hang guard for the daemon to answer: 4 s with the node device driver
 # alone, about 30 s with all of them on the production kernel.
 LIBVIRTD_TIMEOUT=${LIBVIRTD_TIMEOUT:-600}
+# libvirt runs mdevctl from PATH: Debian's, unpacked (scripts/deps.sh).
+[ -z "${MDEVCTL_DIR:-}" ] || PATH=$MDEVCTL_DIR/usr/bin:$PATH
 _lv_tmp=
 _lv_mounts=()
 _lv_mount() {	# mount args... TARGET
@@ -23,6 +25,7 @@ libvirtd_start() {	# [nodedev]: 0 when virsh can connect; says why not
 	local d drv=/usr/lib/x86_64-linux-gnu/libvirt/connection-driver s
 	_lv_tmp=$(mktemp -d /run/rust-mdev-libvirt.XXXXXX)
 	mountpoint -q /etc/mdevctl.d || {
+		mkdir -p /etc/mdevctl.d &&
 		_lv_mount -t tmpfs -o mode=755 libvirt-test /etc/mdevctl.d &&
 		mkdir -p /etc/mdevctl.d/scripts.d/callouts /etc/mdevctl.d/scripts.d/notifiers
 	} || return 1
