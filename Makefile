@@ -7,6 +7,7 @@
 #   make run        boot, create an mdev, run a nested QEMU guest on it
 #   make bench      the Rust driver against the C mtty sample, as ratios
 #   make nested-soak  the nested guest test RUNS times (default 20)
+#   make fuzz       the fuzzer, long: SEED=<n> COUNT=<ops per driver>
 #   make kernel     only (re)build the cached patched kernel
 #   make rustdoc    the Rust API documentation, into build/rustdoc
 #   make deps       only install the dependencies
@@ -19,9 +20,9 @@ include $(src)/Kbuild
 else
 
 SHELL := /bin/bash
-export T RUNS
+export T RUNS SEED COUNT STOP TRACE DRIVERS
 
-.PHONY: all deps kernel module check run bench nested-soak clippy fmt clean rustdoc
+.PHONY: all deps kernel module check run bench nested-soak fuzz clippy fmt clean rustdoc
 
 all: module
 
@@ -45,6 +46,9 @@ bench:
 
 nested-soak:
 	@scripts/nested-soak.sh
+
+fuzz:
+	@scripts/fuzz.sh
 
 clippy:
 	@scripts/prepare.sh module CLIPPY=1

@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdio.h>
@@ -931,4 +932,161 @@ int vfio_mig_write(int data_fd, const void *buf, size_t len,
 		done += n;
 	}
 	return 0;
+}
+
+/* ---- kernel state checks ---- */
+
+void kstate_mods(struct kstate_mods *m)
+{
+	struct dirent *de;
+	DIR *d = opendir("/sys/module");
+
+	m->n = 0;
+	if (!d)
+		return;
+	while ((de = readdir(d)) && m->n < KSTATE_MAXMOD) {
+		long r;
+
+		if (de->d_name[0] == '.')
+			continue;
+		r = module_refcnt(de->d_name);
+		if (r < 0)
+			continue;	/* built in: no refcnt */
+		snprintf(m->name[m->n], sizeof(m->name[0]), "%.63s", de->d_name);
+		m->ref[m->n++] = r;
+	}
+	closedir(d);
+}
+
+int kstate_mods_cmp(const struct kstate_mods *a, const struct kstate_mods *b,
+		    char *why, size_t len)
+{
+	for (int i = 0; i < a->n; i++)
+		for (int j = 0; j < b->n; j++)
+			if (!strcmp(a->name[i], b->name[j]) &&
+			    a->ref[i] != b->ref[j]) {
+				snprintf(why, len, "module %s refcnt %ld, was %ld",
+					 a->name[i], b->ref[j], a->ref[i]);
+				return -1;
+			}
+	return 0;
+}
+
+static FILE *splat_ere_file(void)
+{
+	const char *env = getenv("KSTATE_SPLAT_ERE");
+	char exe[PATH_MAX], path[PATH_MAX + 32];
+	ssize_t l;
+
+	if (env && *env)
+		return fopen(env, "r");
+	/* build/selftests/<test> -> scripts/splat.ere */
+	l = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (l <= 0)
+		return NULL;
+	exe[l] = '\0';
+	snprintf(path, sizeof(path), "%s/../../scripts/splat.ere", dirname(exe));
+	return fopen(path, "r");
+}
+
+void kmsg_watch_start(struct kmsg_watch *w)
+{
+	/* The same reports as scripts/splat.ere, if it cannot be found. */
+	char pat[1024] = "^(\\[[ 0-9.]+\\] )?(WARNING:|BUG:|INFO: (possible|task .* blocked))|Oops|general protection fault|kernel BUG at|Call Trace:|UBSAN:|list_(add|del) corruption|refcount_t:|suspected memory leak|Kernel panic";
+	FILE *fp = splat_ere_file();
+
+	if (fp) {
+		if (!fgets(pat, sizeof(pat), fp))
+			pat[0] = '\0';
+		pat[strcspn(pat, "\n")] = '\0';
+		fclose(fp);
+	}
+	w->have_re = pat[0] && !regcomp(&w->re, pat, REG_EXTENDED | REG_NOSUB);
+	w->fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (w->fd >= 0)
+		lseek(w->fd, 0, SEEK_END);
+}
+
+bool kmsg_watch_splat(struct kmsg_watch *w, char *line, size_t len)
+{
+	char rec[2048], *msg;
+	bool found = false;
+	ssize_t n;
+
+	if (w->fd < 0 || !w->have_re)
+		return false;
+	for (;;) {
+		n = read(w->fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;	/* records overwritten meanwhile */
+		if (n <= 0)
+			break;
+		rec[n] = '\0';
+		/* "prio,seq,time,flags;message\n" */
+		msg = strchr(rec, ';');
+		msg = msg ? msg + 1 : rec;
+		msg[strcspn(msg, "\n")] = '\0';
+		if (!found && !regexec(&w->re, msg, 0, NULL, 0)) {
+			snprintf(line, len, "%.*s", (int)len - 1, msg);
+			found = true;
+		}
+	}
+	return found;
+}
+
+void kmsg_watch_stop(struct kmsg_watch *w)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	w->fd = -1;
+	if (w->have_re)
+		regfree(&w->re);
+	w->have_re = false;
+}
+
+#define KMEMLEAK "/sys/kernel/debug/kmemleak"
+
+int kmemleak_scan(unsigned long *addr, int max, bool print)
+{
+	char line[512];
+	FILE *fp;
+	int n = 0, ret;
+
+	ret = file_write_str(KMEMLEAK, "scan");
+	if (ret)
+		return ret;
+	fp = fopen(KMEMLEAK, "r");
+	if (!fp)
+		return -errno;
+	while (fgets(line, sizeof(line), fp)) {
+		unsigned long a;
+
+		if (sscanf(line, "unreferenced object 0x%lx", &a) == 1 && n < max)
+			addr[n++] = a;
+		if (print)
+			fprintf(stderr, "# kmemleak: %s", line);
+	}
+	fclose(fp);
+	return n;
+}
+
+int kmemleak_new(const unsigned long *before, int nbefore)
+{
+	unsigned long now[256];
+	int n, fresh = 0;
+
+	sleep(6);
+	n = kmemleak_scan(now, 256, false);
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n; i++) {
+		bool old = false;
+
+		for (int j = 0; j < nbefore; j++)
+			old |= now[i] == before[j];
+		fresh += !old;
+	}
+	if (fresh)
+		kmemleak_scan(now, 256, true);
+	return fresh;
 }

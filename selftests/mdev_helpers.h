@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <regex.h>
 
 /* All instances created by the tests have UUIDs starting with this. */
 #define MDEV_UUID_MARK		"5e1f7e57"
@@ -209,6 +210,48 @@ long vfio_mig_read(int data_fd, void *buf, size_t len, int *end);
  */
 int vfio_mig_write(int data_fd, const void *buf, size_t len,
 		   const size_t *chunk, int nchunk);
+
+/* ---- kernel state checks (vfio_mdev_fuzz, vfio_mdev_soak) ---- */
+/* Every loaded module's reference count (/sys/module/NAME/refcnt). */
+#define KSTATE_MAXMOD	256
+struct kstate_mods {
+	int n;
+	char name[KSTATE_MAXMOD][64];
+	long ref[KSTATE_MAXMOD];
+};
+
+void kstate_mods(struct kstate_mods *m);
+/* 0 if every module of @a has the same count in @b, else -1 and @why. */
+int kstate_mods_cmp(const struct kstate_mods *a, const struct kstate_mods *b,
+		    char *why, size_t len);
+
+/*
+ * New records of the kernel log that match scripts/splat.ere (the reports
+ * `make check` fails on), from the watch's start on.  The pattern file is
+ * KSTATE_SPLAT_ERE, or scripts/splat.ere found from the test's binary.
+ */
+struct kmsg_watch {
+	int fd;
+	bool have_re;
+	regex_t re;
+};
+
+void kmsg_watch_start(struct kmsg_watch *w);
+/* Reads the new records: true (and the first report in @line) if any. */
+bool kmsg_watch_splat(struct kmsg_watch *w, char *line, size_t len);
+void kmsg_watch_stop(struct kmsg_watch *w);
+
+/*
+ * kmemleak: a scan, then the addresses of the objects it reports (at most
+ * @max; all its lines printed if @print).  -errno without kmemleak.
+ */
+int kmemleak_scan(unsigned long *addr, int max, bool print);
+/*
+ * After the objects of the test are old enough to be reported (6 s), the
+ * number of objects reported now and not in @before (-errno without
+ * kmemleak); the report is printed when there are any.
+ */
+int kmemleak_new(const unsigned long *before, int nbefore);
 
 /* ---- misc ---- */
 uint64_t now_ms(void);
