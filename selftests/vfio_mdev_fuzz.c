@@ -78,6 +78,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -165,6 +166,7 @@ struct fz {
 	char desc[320];
 	bool failed;
 	long nops[64];		/* operations run, per kind */
+	uint64_t us[64];	/* and the time they took */
 	long nerr;		/* calls that failed as allowed */
 	struct kmsg_watch kmsg;
 };
@@ -292,6 +294,14 @@ static bool check(struct fz *f, struct __test_metadata *_metadata, int ret,
 
 /* ------------------------------------------------------------------------ */
 /* Helpers */
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 static void close_fd(int *fd)
 {
@@ -1578,7 +1588,7 @@ TEST_F_TIMEOUT(fuzz, ops, 2 * FUZZ_SECS_PER_100K)
 	unsigned long before[256];
 	char line[512], why[128];
 	struct kstate_mods mods;
-	uint64_t t0 = now_ms();
+	uint64_t t0 = now_ms(), t1;
 
 	for (kind = 0; kind < OP_NUM; kind++)
 		cum[kind] = (total += op_weight[kind]);
@@ -1594,6 +1604,7 @@ TEST_F_TIMEOUT(fuzz, ops, 2 * FUZZ_SECS_PER_100K)
 			;
 		f->desc[0] = '\0';
 		f->nops[kind]++;
+		t1 = now_us();
 		switch (kind) {
 		case OP_READ: op_rw(f, _metadata, false); break;
 		case OP_WRITE: op_rw(f, _metadata, true); break;
@@ -1624,6 +1635,10 @@ TEST_F_TIMEOUT(fuzz, ops, 2 * FUZZ_SECS_PER_100K)
 		case OP_VM_DESTROY: op_vm_destroy(f, _metadata); break;
 		case OP_SANITY: op_sanity(f, _metadata); break;
 		}
+		f->us[kind] += now_us() - t1;
+		if (f->op % 10000 == 9999)
+			ksft_print_msg("fuzz: %ld operations, %llu ms\n", f->op + 1,
+				       (unsigned long long)(now_ms() - t0));
 		if (opt_trace >= 0 && f->op >= opt_trace)
 			ksft_print_msg("fuzz: op %ld %s: %s\n", f->op,
 				       op_names[kind], f->desc[0] ? f->desc : "(nothing to do)");
@@ -1640,7 +1655,9 @@ TEST_F_TIMEOUT(fuzz, ops, 2 * FUZZ_SECS_PER_100K)
 	ksft_print_msg("fuzz: %ld operations in %llu ms (%ld calls failed as allowed)\n",
 		       f->op, (unsigned long long)(now_ms() - t0), f->nerr);
 	for (kind = 0; kind < OP_NUM; kind++)
-		ksft_print_msg("fuzz:   %-20s %ld\n", op_names[kind], f->nops[kind]);
+		ksft_print_msg("fuzz:   %-20s %6ld, %llu ms\n", op_names[kind],
+			       f->nops[kind],
+			       (unsigned long long)f->us[kind] / 1000);
 	f->op = stop;	/* the final checks */
 
 	/* The devices still answer, on every fd that has one open. */
