@@ -26,6 +26,8 @@ limit=$(( (COUNT + 99999) / 100000 * per100k + 600 ))
 {
 	vm_settings | grep -v '^TEST_TIMEOUT=' || true
 	printf 'FUZZ_SEED=%q\nFUZZ_COUNT=%q\nTEST_TIMEOUT=%q\n' "$SEED" "$COUNT" "$limit"
+	# the fuzzer's own kmemleak scans, before and after (slow: not in make check)
+	echo KSTATE_KMEMLEAK=1
 	[ -z "${STOP:-}" ] || printf 'FUZZ_STOP=%q\n' "$STOP"
 	[ -z "${TRACE:-}" ] || printf 'FUZZ_TRACE=%q\n' "$TRACE"
 } > "$OUT/env"

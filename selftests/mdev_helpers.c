@@ -1044,6 +1044,13 @@ void kmsg_watch_stop(struct kmsg_watch *w)
 	w->have_re = false;
 }
 
+bool kstate_kmemleak_wanted(void)
+{
+	const char *e = getenv("KSTATE_KMEMLEAK");
+
+	return e && !strcmp(e, "1");
+}
+
 #define KMEMLEAK "/sys/kernel/debug/kmemleak"
 
 int kmemleak_scan(unsigned long *addr, int max, bool print)

@@ -252,6 +252,12 @@ int kmemleak_scan(unsigned long *addr, int max, bool print);
  * kmemleak); the report is printed when there are any.
  */
 int kmemleak_new(const unsigned long *before, int nbefore);
+/*
+ * Whether the test does its own kmemleak scans (KSTATE_KMEMLEAK=1): a scan
+ * takes long under TCG, and the test VM's runner scans at its end anyway
+ * (scripts/vm-tests.sh), which fails the run without naming the test.
+ */
+bool kstate_kmemleak_wanted(void);
 
 /* ---- misc ---- */
 uint64_t now_ms(void);
