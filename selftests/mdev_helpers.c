@@ -1044,6 +1044,19 @@ void kmsg_watch_stop(struct kmsg_watch *w)
 	w->have_re = false;
 }
 
+long mdev_available_wait(const char *drv, long want)
+{
+	uint64_t end = now_ms() + MDEV_RELEASE_MS;
+	long n;
+
+	while ((n = mdev_available(drv, 1)) != want && now_ms() < end)
+		usleep(50 * 1000);
+	if (n != want)
+		fprintf(stderr, "# available_instances of %s-1: %ld after the %d ms of MDEV_RELEASE_MS, not %ld\n",
+			drv, n, MDEV_RELEASE_MS, want);
+	return n;
+}
+
 bool kstate_kmemleak_wanted(void)
 {
 	const char *e = getenv("KSTATE_KMEMLEAK");

@@ -258,6 +258,15 @@ int kmemleak_new(const unsigned long *before, int nbefore);
  * (scripts/vm-tests.sh), which fails the run without naming the test.
  */
 bool kstate_kmemleak_wanted(void);
+/*
+ * available_instances of type "<drv>-1" once it is @want again, or its
+ * value after MDEV_RELEASE_MS: an instance gives its ports back when its
+ * VFIO device is released, which CONFIG_DEBUG_KOBJECT_RELEASE delays by
+ * 1-4 s after the removal returned (lib/kobject.c); the bound is a hang
+ * guard, 5x that.
+ */
+#define MDEV_RELEASE_MS	20000
+long mdev_available_wait(const char *drv, long want);
 
 /* ---- misc ---- */
 uint64_t now_ms(void);

@@ -1694,7 +1694,7 @@ TEST_F_TIMEOUT(fuzz, ops, 2 * FUZZ_SECS_PER_100K)
 		}
 	snprintf(f->desc, sizeof(f->desc), "after removing the instances");
 	mdev_set_remove_all(&self->set);
-	if (mdev_available(f->drv, 1) != self->base_avail)
+	if (mdev_available_wait(f->drv, self->base_avail) != self->base_avail)
 		FAIL(f, "available_instances %ld, %ld at the start",
 		     mdev_available(f->drv, 1), self->base_avail);
 	snprintf(f->desc, sizeof(f->desc), "at the end");

@@ -467,7 +467,7 @@ TEST_F_TIMEOUT(soak, threads, 1800)
 	EXPECT_EQ(0, kstate_mods_cmp(&self->mods, &mods, why, sizeof(why)))
 		TH_LOG("%s", why);
 	mdev_set_remove_all(&self->set);
-	EXPECT_EQ(s->avail0, mdev_available(s->drv, 1));
+	EXPECT_EQ(s->avail0, mdev_available_wait(s->drv, s->avail0));
 	EXPECT_FALSE(kmsg_watch_splat(&self->kmsg, why, sizeof(why)))
 		TH_LOG("kernel report: %s", why);
 	kmsg_watch_stop(&self->kmsg);
