@@ -21,7 +21,7 @@ rm -rf "$OUT" && mkdir -p "$OUT"
 # The hang guards grow with the count: make check's 100000 operations take
 # at most FUZZ_SECS_PER_100K s on the slowest machine measured, 5x that is
 # the guard (Documentation/testing.rst, "The fuzzer").
-per100k=${FUZZ_SECS_PER_100K:-600}
+per100k=${FUZZ_SECS_PER_100K:-3600}
 limit=$(( (COUNT + 99999) / 100000 * per100k + 600 ))
 {
 	vm_settings | grep -v '^TEST_TIMEOUT=' || true

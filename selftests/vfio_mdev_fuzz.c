@@ -103,7 +103,7 @@
  * (and 100000 more for the setup and the final checks), 5x the slowest
  * run measured (Documentation/testing.rst, "The fuzzer").
  */
-#define FUZZ_SECS_PER_100K	1500
+#define FUZZ_SECS_PER_100K	1800
 
 #define NINST	2	/* instances: a 1-port and a 2-port one */
 #define NGDEV	3	/* device fds from the group, per instance */
