@@ -23,7 +23,7 @@
 //! VFIO pins `dev->driver->owner` of an instance at every first open of its
 //! VFIO device, so the device must only be registered while the instance is
 //! bound: an open after the instance was unbound dereferences a null
-//! `dev->driver`.  The types enforce it.  [`vfio::Registration::new`] is
+//! `dev->driver`.  The types enforce it.  `vfio::Registration::new` is
 //! private to these abstractions; this module calls it in the instance's
 //! probe with the initialiser [`Driver::probe`] returns, keeps the
 //! registration in the instance's driver data, and drops it (unregistering

@@ -2,8 +2,9 @@
 
 //! VFIO devices without an IOMMU of their own (emulated-IOMMU devices).
 //!
-//! A driver describes its device with the [`Operations`] trait and registers
-//! an instance with [`Registration::new`].  The device is registered with
+//! A driver describes its device with the [`Operations`] trait; the mdev
+//! abstraction registers each bound instance (`Registration::new`, private
+//! to these abstractions).  The device is registered with
 //! `vfio_register_emulated_iommu_dev()`, so user space can use it through the
 //! VFIO group/container path and through the iommufd device (cdev) path; the
 //! iommufd callbacks are the exported `vfio_iommufd_emulated_*()` helpers.
