@@ -18,11 +18,17 @@ apt_install() {	# [apt-get install options] PACKAGE...
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
 }
 
-missing=()
-for p in "${debs[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
-		missing+=("$p")
-done
+# The packages of PACKAGE... not installed, into the array `missing`.
+find_missing() {
+	local p
+	missing=()
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+			missing+=("$p")
+	done
+}
+
+find_missing "${debs[@]}"
 if [ ${#missing[@]} -gt 0 ]; then
 	log "installing Debian packages: ${missing[*]}"
 	apt_install "${missing[@]}"
@@ -57,11 +63,7 @@ fi
 # denies it is in place for the install (Debian's way for containers and
 # chroots), unless the machine has one.
 tools=(dkms libvirt-daemon-system libvirt-clients)
-missing=()
-for p in "${tools[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
-		missing+=("$p")
-done
+find_missing "${tools[@]}"
 if [ ${#missing[@]} -gt 0 ]; then
 	log "installing Debian packages: ${missing[*]}"
 	policy=
