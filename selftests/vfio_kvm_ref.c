@@ -35,7 +35,7 @@
 
 #include "kselftest_harness.h"
 #include "mdev_harness.h"
-#include "uapi/rust_mtty.h"
+#include "mtty_device.h"
 
 #define CYCLES		1000
 

@@ -26,7 +26,7 @@
 
 #include "kselftest_harness.h"
 #include "mdev_harness.h"
-#include "uapi/rust_mtty.h"
+#include "mtty_device.h"
 
 FIXTURE(bad) {
 	struct mdev_set set;

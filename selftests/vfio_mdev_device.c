@@ -24,7 +24,7 @@
 
 #include "kselftest_harness.h"
 #include "mdev_harness.h"
-#include "uapi/rust_mtty.h"
+#include "mtty_device.h"
 
 /* ------------------------------------------------------------------------ */
 /* One 2-port instance, opened through the variant's path. */

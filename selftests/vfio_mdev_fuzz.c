@@ -92,7 +92,7 @@
 
 #include "kselftest_harness.h"
 #include "mdev_harness.h"
-#include "uapi/rust_mtty.h"
+#include "mtty_device.h"
 
 #define DEFAULT_SEED	20261202ULL
 #define DEFAULT_COUNT	100000L

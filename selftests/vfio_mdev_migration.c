@@ -42,7 +42,7 @@
 
 #include "kselftest_harness.h"
 #include "mdev_harness.h"
-#include "uapi/rust_mtty.h"
+#include "mtty_device.h"
 
 enum {
 	M_ERROR = VFIO_DEVICE_STATE_ERROR,

@@ -42,7 +42,7 @@
 
 #include "kselftest_harness.h"
 #include "mdev_harness.h"
-#include "uapi/rust_mtty.h"
+#include "mtty_device.h"
 
 #define DEFAULT_ROUNDS	10000
 

@@ -1,13 +1,17 @@
-/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/* SPDX-License-Identifier: GPL-2.0 */
 /*
- * What userspace sees of an mtty-compatible mediated serial device.
+ * What the tests expect of an mtty-compatible mediated serial device.
  *
  * Both the C sample (samples/vfio-mdev/mtty.c, driver "mtty") and the Rust
  * driver ("rust_mtty") expose the same virtual PCI device: a 16550A UART per
  * port, one 8-byte I/O BAR per port, behind vfio-pci regions and IRQs.
+ *
+ * These values are written out from mtty.c and the PCI and 16550
+ * specifications, not taken from either driver: the tests check the
+ * drivers against them, so they must not share a source with a driver.
  */
-#ifndef _UAPI_RUST_MTTY_H
-#define _UAPI_RUST_MTTY_H
+#ifndef MTTY_DEVICE_H
+#define MTTY_DEVICE_H
 
 /* PCI identity (config space) */
 #define MTTY_PCI_VENDOR_ID		0x4348
@@ -33,4 +37,4 @@
 #define MTTY_TYPE_SUFFIX_1PORT		"-1"
 #define MTTY_TYPE_SUFFIX_2PORT		"-2"
 
-#endif /* _UAPI_RUST_MTTY_H */
+#endif /* MTTY_DEVICE_H */
