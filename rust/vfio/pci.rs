@@ -1,11 +1,41 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The VFIO PCI device API (`vfio-pci`): region and interrupt indices, and
-//! where each region lives in the device file.
+//! The VFIO PCI device API (`vfio-pci`), declaratively.
+//!
+//! A driver of an emulated PCI device describes its regions and interrupts
+//! once, as a [`Description`], and implements [`Operations`]; the adapter
+//! [`Pci`] turns that into the VFIO device [`super::Operations`]:
+//!
+//! - `VFIO_DEVICE_GET_INFO`, `VFIO_DEVICE_GET_REGION_INFO` and
+//!   `VFIO_DEVICE_GET_IRQ_INFO` are answered from the description;
+//! - reads and writes are decoded (the region index in the bits above bit
+//!   40 of the file position, [`RegionPos`]) and checked against the
+//!   region's size, permissions and access rule before the driver sees a
+//!   typed access ([`Operations::read`], [`Operations::write`]);
+//! - `VFIO_DEVICE_SET_IRQS` is validated against the description, with
+//!   `vfio-pci`'s rules, and reaches the driver as a typed request
+//!   ([`IrqRequest`]) whose eventfds are already taken;
+//! - `VFIO_DEVICE_RESET` calls [`Operations::reset`] if the driver has it,
+//!   and every other ioctl is `ENOTTY`;
+//! - the device request interrupt is `vfio-pci`'s: user space sets an
+//!   eventfd, which the adapter signals when the device is being removed
+//!   while it is open ([`DeviceData`]).
+//!
+//! The region and interrupt indices ([`Region`], [`IrqIndex`]) are plain
+//! Rust in [`index`], so that a device model tested on the host uses the
+//! same types as its driver.
 //!
 //! C header: [`include/uapi/linux/vfio.h`](srctree/include/uapi/linux/vfio.h)
 
-use kernel::{bindings, prelude::*, str::CStr};
+mod device;
+pub mod index;
+mod info;
+
+pub use device::{Device, DeviceData, IrqAction, IrqRequest, Operations, Pci};
+pub use index::{IrqIndex, Region, RegionPos, NUM_IRQS, NUM_REGIONS};
+pub use info::{Description, IrqInfo, RegionInfo};
+
+use kernel::{bindings, str::CStr};
 
 /// The device API string of VFIO PCI devices (`device_api` in sysfs).
 pub const DEVICE_API: &CStr = match CStr::from_bytes_with_nul(bindings::VFIO_DEVICE_API_PCI_STRING)
@@ -14,125 +44,19 @@ pub const DEVICE_API: &CStr = match CStr::from_bytes_with_nul(bindings::VFIO_DEV
     Err(_) => panic!("VFIO_DEVICE_API_PCI_STRING is not a C string"),
 };
 
-/// The number of region indices of a VFIO PCI device.
-pub const NUM_REGIONS: u32 = bindings::VFIO_PCI_NUM_REGIONS;
-
-/// The number of interrupt indices of a VFIO PCI device.
-pub const NUM_IRQS: u32 = bindings::VFIO_PCI_NUM_IRQS;
-
-/// A region of a VFIO PCI device.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Region {
-    /// Base address register `0..=5`.
-    Bar(u8),
-    /// The expansion ROM.
-    Rom,
-    /// The PCI configuration space.
-    Config,
-    /// The legacy VGA ranges.
-    Vga,
-}
-
-impl Region {
-    /// Returns the region with VFIO index `index`, if there is one.
-    pub fn from_index(index: u32) -> Option<Self> {
-        Some(match index {
-            bindings::VFIO_PCI_BAR0_REGION_INDEX..=bindings::VFIO_PCI_BAR5_REGION_INDEX => {
-                // The range has six elements, so this fits in a `u8`.
-                Self::Bar((index - bindings::VFIO_PCI_BAR0_REGION_INDEX) as u8)
-            }
-            bindings::VFIO_PCI_ROM_REGION_INDEX => Self::Rom,
-            bindings::VFIO_PCI_CONFIG_REGION_INDEX => Self::Config,
-            bindings::VFIO_PCI_VGA_REGION_INDEX => Self::Vga,
-            _ => return None,
-        })
-    }
-
-    /// Returns the VFIO index of the region.
-    pub fn index(self) -> u32 {
-        match self {
-            Self::Bar(bar) => bindings::VFIO_PCI_BAR0_REGION_INDEX + u32::from(bar),
-            Self::Rom => bindings::VFIO_PCI_ROM_REGION_INDEX,
-            Self::Config => bindings::VFIO_PCI_CONFIG_REGION_INDEX,
-            Self::Vga => bindings::VFIO_PCI_VGA_REGION_INDEX,
-        }
-    }
-
-    /// Returns the file offset at which the region starts.
-    ///
-    /// This is what `VFIO_DEVICE_GET_REGION_INFO` reports as `offset`.
-    pub fn file_offset(self) -> u64 {
-        u64::from(self.index()) << RegionPos::OFFSET_SHIFT
-    }
-}
-
-/// A position in the device file, decoded as a region and an offset in it.
-///
-/// This is the `vfio-pci` convention (`VFIO_PCI_OFFSET_SHIFT` in
-/// `include/linux/vfio_pci_core.h`): the region index is in the bits above
-/// bit 40, the offset within the region in the bits below.  A driver that
-/// uses [`Region::file_offset`] in `VFIO_DEVICE_GET_REGION_INFO` decodes its
-/// read and write positions with this type.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RegionPos {
-    /// The region.
-    pub region: Region,
-    /// The offset within the region.
-    pub offset: u64,
-}
-
-impl RegionPos {
-    /// The shift of the region index in a file position.
-    pub const OFFSET_SHIFT: u32 = 40;
-
-    /// Decodes file position `pos`.
-    ///
-    /// Fails with `EINVAL` if the index is not a region of a PCI device.
-    pub fn decode(pos: u64) -> Result<Self> {
-        let index = u32::try_from(pos >> Self::OFFSET_SHIFT).map_err(|_| EINVAL)?;
-        Ok(Self {
-            region: Region::from_index(index).ok_or(EINVAL)?,
-            offset: pos & ((1u64 << Self::OFFSET_SHIFT) - 1),
-        })
-    }
-}
-
-/// An interrupt index of a VFIO PCI device.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Irq {
-    /// The legacy INTx interrupt.
-    Intx,
-    /// MSI.
-    Msi,
-    /// MSI-X.
-    Msix,
-    /// The error (AER) notification.
-    Err,
-    /// The device request notification.
-    Req,
-}
-
-impl Irq {
-    /// Returns the interrupt with VFIO index `index`, if there is one.
-    pub fn from_index(index: u32) -> Option<Self> {
-        Some(match index {
-            bindings::VFIO_PCI_INTX_IRQ_INDEX => Self::Intx,
-            bindings::VFIO_PCI_MSI_IRQ_INDEX => Self::Msi,
-            bindings::VFIO_PCI_MSIX_IRQ_INDEX => Self::Msix,
-            bindings::VFIO_PCI_ERR_IRQ_INDEX => Self::Err,
-            bindings::VFIO_PCI_REQ_IRQ_INDEX => Self::Req,
-            _ => return None,
-        })
-    }
-
-    /// Returns the VFIO index of the interrupt.
-    pub fn index(self) -> u32 {
-        match self {
-            Self::Intx => bindings::VFIO_PCI_INTX_IRQ_INDEX,
-            Self::Msi => bindings::VFIO_PCI_MSI_IRQ_INDEX,
-            Self::Msix => bindings::VFIO_PCI_MSIX_IRQ_INDEX,
-            Self::Err => bindings::VFIO_PCI_ERR_IRQ_INDEX,
-            Self::Req => bindings::VFIO_PCI_REQ_IRQ_INDEX,
-        }
-    }
-}
+// The numbers of `index`, written there without the bindings, are those of
+// the uAPI header.
+const _: () = {
+    assert!(NUM_REGIONS == bindings::VFIO_PCI_NUM_REGIONS);
+    assert!(NUM_IRQS == bindings::VFIO_PCI_NUM_IRQS);
+    assert!(Region::Bar0.index() == bindings::VFIO_PCI_BAR0_REGION_INDEX);
+    assert!(Region::Bar5.index() == bindings::VFIO_PCI_BAR5_REGION_INDEX);
+    assert!(Region::Rom.index() == bindings::VFIO_PCI_ROM_REGION_INDEX);
+    assert!(Region::Config.index() == bindings::VFIO_PCI_CONFIG_REGION_INDEX);
+    assert!(Region::Vga.index() == bindings::VFIO_PCI_VGA_REGION_INDEX);
+    assert!(IrqIndex::Intx.index() == bindings::VFIO_PCI_INTX_IRQ_INDEX);
+    assert!(IrqIndex::Msi.index() == bindings::VFIO_PCI_MSI_IRQ_INDEX);
+    assert!(IrqIndex::Msix.index() == bindings::VFIO_PCI_MSIX_IRQ_INDEX);
+    assert!(IrqIndex::Err.index() == bindings::VFIO_PCI_ERR_IRQ_INDEX);
+    assert!(IrqIndex::Req.index() == bindings::VFIO_PCI_REQ_IRQ_INDEX);
+};

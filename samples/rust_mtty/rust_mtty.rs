@@ -41,11 +41,10 @@
 //!   `rust_mtty/migration_state` shows the state (`running`, `stop_copy`...).
 
 use kernel::{
-    bindings, c_str,
+    c_str,
     prelude::*,
     str::CStr,
     sync::{new_mutex, Arc, Mutex},
-    uaccess::{UserPtr, UserSliceReader, UserSliceWriter},
 };
 
 #[path = "../../rust/mod.rs"]
@@ -59,15 +58,17 @@ use abstractions::{
     sysfs::SysfsBuffer,
     vfio::{
         self,
-        ioctl::{IoctlArg, IrqAction, IrqData, IrqSet},
-        pci::{self as vfio_pci, Irq, Region, RegionPos},
+        pci::{Description, IrqAction, IrqInfo, IrqRequest, RegionInfo},
     },
     vm::{Vm, VmRef},
 };
-use model::{IrqError, IrqIndex, Mtty, Ports};
+// The model names regions and interrupts with the abstraction's types.
+use abstractions::vfio::pci as vfio_pci;
+use model::{Card, IrqError, Ports};
+use vfio_pci::{IrqIndex, Region};
 
 module! {
-    type: RustMtty,
+    type: RustMttyModule,
     name: "rust_mtty",
     author: "rust-mdev developers",
     description: "Emulated PCI serial card as a VFIO mediated device (Rust mtty)",
@@ -80,9 +81,6 @@ const NAME: &CStr = c_str!("rust_mtty");
 
 /// Ports shared by all instances.
 const POOL_PORTS: u32 = 24;
-
-/// The largest region of the card (config space), which bounds one access.
-const MAX_REGION_SIZE: usize = 0x100;
 
 /// The mdev types: the number of ports of an instance.
 static TYPES: [mdev::Type<Ports>; 2] = [
@@ -97,6 +95,35 @@ static TYPES: [mdev::Type<Ports>; 2] = [
         data: Ports::Two,
     },
 ];
+
+/// What VFIO user space sees of a card with `ports` ports: the regions the
+/// model has (config space also takes runs of dwords: QEMU reads it whole),
+/// INTx (level-triggered, auto-masked), MSI, and the device request.
+const fn description(ports: Ports) -> Description {
+    let mut desc = Description::new()
+        .irq(IrqIndex::Intx, IrqInfo::level(1))
+        .irq(IrqIndex::Msi, IrqInfo::edge(1))
+        .irq(IrqIndex::Req, IrqInfo::edge(1));
+    let mut i = 0;
+    while i < Region::ALL.len() {
+        let region = Region::ALL[i];
+        let size = model::region_size(ports, region);
+        if size != 0 {
+            let info = RegionInfo::read_write(size);
+            let info = match region {
+                Region::Config => info.with_dword_runs(),
+                _ => info,
+            };
+            desc = desc.region(region, info);
+        }
+        i += 1;
+    }
+    desc
+}
+
+/// The descriptions of the two types.
+static ONE_PORT: Description = description(Ports::One);
+static TWO_PORTS: Description = description(Ports::Two);
 
 /// The number of ports of a type, as counted in the pool.
 fn port_count(ports: Ports) -> u32 {
@@ -132,7 +159,7 @@ impl Drop for PortReservation {
     }
 }
 
-/// The state of one instance, from creation to removal.
+/// An mdev instance, from its creation to its removal.
 #[pin_data]
 struct Instance {
     ports: Ports,
@@ -140,110 +167,51 @@ struct Instance {
     /// Whether the open device holds a VM reference (for `vm_state`).
     #[pin]
     vm_attached: Mutex<bool>,
-    /// The device request trigger (`VFIO_PCI_REQ_IRQ_INDEX`).  Here and not
-    /// in the open data because VFIO asks for the device from any context,
-    /// open or not; set while the device is open, dropped on the last close.
-    #[pin]
-    request: Mutex<Option<EventFd>>,
 }
 
-/// `VFIO_DEVICE_SET_IRQS` for the device request index, as `vfio-pci` does
-/// it for its request and error triggers: `ACTION_TRIGGER` only
-/// (`ENOTTY` otherwise); an eventfd sets the trigger and -1 removes it
-/// (other negative numbers are `EINVAL`); `DATA_NONE` with count 1 or
-/// `DATA_BOOL` true signal it (a test of the channel), `DATA_NONE` with
-/// count 0 removes it; `DATA_NONE` without a trigger is `EINVAL`.
-fn set_request(slot: &Mutex<Option<EventFd>>, set: IrqSet) -> Result {
-    if set.action != IrqAction::Trigger {
-        return Err(ENOTTY);
-    }
-    match set.data {
-        IrqData::EventFd(fds) => match fds.first() {
-            Some(&fd) if fd >= 0 => {
-                // Taken before the lock: a bad descriptor changes nothing.
-                let eventfd = EventFd::from_fd(fd)?;
-                *slot.lock() = Some(eventfd);
-            }
-            Some(-1) => *slot.lock() = None,
-            _ => return Err(EINVAL),
-        },
-        IrqData::None => {
-            let mut trigger = slot.lock();
-            let eventfd = trigger.as_ref().ok_or(EINVAL)?;
-            if set.count == 0 {
-                *trigger = None;
-            } else {
-                eventfd.signal();
-            }
-        }
-        IrqData::Bool(values) => {
-            if values.first().copied().ok_or(EINVAL)? {
-                if let Some(eventfd) = slot.lock().as_ref() {
-                    eventfd.signal();
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-/// The state of an open instance, from first open to last close.
+/// An open instance, from the first open of its VFIO device to the last
+/// close.
 #[pin_data]
-struct OpenInstance {
+struct OpenDevice {
     #[pin]
-    card: Mutex<Card>,
-    /// The VM the device is used by, held while the device is open.
-    _vm: Option<Vm>,
+    state: Mutex<OpenState>,
+    /// The VM the device is used by, held while the device is open.  Only
+    /// held: holding it is what keeps the VM (and, through the reference
+    /// ops, `kvm_amd`) alive while the device is in use.
+    vm: Option<Vm>,
 }
 
-/// The emulated card and its interrupt triggers.
-struct Card {
-    model: Mtty,
+/// The emulated card of an open instance and its interrupt triggers.
+struct OpenState {
+    card: Card,
     intx: Option<EventFd>,
     msi: Option<EventFd>,
 }
 
-impl Card {
+impl OpenState {
     fn new(ports: Ports) -> Self {
         Self {
-            model: Mtty::new(ports),
+            card: Card::new(ports),
             intx: None,
             msi: None,
         }
     }
 
-    fn trigger(&mut self, index: IrqIndex) -> &mut Option<EventFd> {
+    /// The trigger of `index`, one of the card's (the description has no
+    /// other).
+    fn trigger(&mut self, index: IrqIndex) -> Result<&mut Option<EventFd>> {
         match index {
-            IrqIndex::Intx => &mut self.intx,
-            IrqIndex::Msi => &mut self.msi,
+            IrqIndex::Intx => Ok(&mut self.intx),
+            IrqIndex::Msi => Ok(&mut self.msi),
+            _ => Err(EINVAL),
         }
     }
 
     /// Signals the interrupt the model asked for, if any.
     fn signal(&mut self, irq: Option<IrqIndex>) {
-        if let Some(eventfd) = irq.and_then(|index| self.trigger(index).as_ref()) {
+        if let Some(eventfd) = irq.and_then(|index| self.trigger(index).ok()?.as_ref()) {
             eventfd.signal();
         }
-    }
-
-    /// Checks an access of `len` bytes at `offset` of `region`.
-    ///
-    /// An access is one register access (1, 2 or 4 bytes, naturally
-    /// aligned) or, in config space only, a run of aligned dwords (QEMU
-    /// reads the whole config space at once).  It must lie within the
-    /// region, which must exist.
-    fn check_access(&self, region: Region, offset: u64, len: usize) -> Result {
-        let single = matches!(len, 1 | 2 | 4) && offset % len as u64 == 0;
-        let dwords = region == Region::Config && len % 4 == 0 && offset % 4 == 0;
-        if !(single || dwords) {
-            return Err(EINVAL);
-        }
-        let size = self.model.region_size(region.index()).ok_or(EINVAL)?;
-        let end = offset.checked_add(len as u64).ok_or(EINVAL)?;
-        if size == 0 || end > size {
-            return Err(EINVAL);
-        }
-        Ok(())
     }
 
     /// Reads `buf.len()` bytes at `offset` of `region`, as a sequence of
@@ -251,7 +219,7 @@ impl Card {
     fn read(&mut self, region: Region, offset: u64, buf: &mut [u8]) -> Result {
         for (pos, range) in model::accesses(offset, buf.len()) {
             let piece = buf.get_mut(range).ok_or(EINVAL)?;
-            let irq = self.model.read(region.index(), pos, piece);
+            let irq = self.card.read(region, pos, piece);
             self.signal(irq.map_err(|_| EINVAL)?);
         }
         Ok(())
@@ -261,71 +229,52 @@ impl Card {
     fn write(&mut self, region: Region, offset: u64, data: &[u8]) -> Result {
         for (pos, range) in model::accesses(offset, data.len()) {
             let piece = data.get(range).ok_or(EINVAL)?;
-            let irq = self.model.write(region.index(), pos, piece);
+            let irq = self.card.write(region, pos, piece);
             self.signal(irq.map_err(|_| EINVAL)?);
         }
         Ok(())
     }
 
-    /// `VFIO_DEVICE_SET_IRQS` for an index the card has.
-    fn set_irqs(&mut self, index: IrqIndex, set: IrqSet) -> Result {
-        let model = &mut self.model;
-        if set.count == 0 {
-            // Only "no interrupts" is meaningful: remove the trigger.
-            if set.action != IrqAction::Trigger || !matches!(set.data, IrqData::None) {
-                return Err(EINVAL);
+    /// `VFIO_DEVICE_SET_IRQS` for INTx or MSI, validated by the abstraction
+    /// against the description: one interrupt each, so `start == 0` and
+    /// `count == 1` (0 for `Disable`).
+    fn set_irqs(&mut self, request: IrqRequest) -> Result {
+        let index = request.index;
+        match request.action {
+            IrqAction::Disable => {
+                self.card.irq_disable(index).map_err(irq_errno)?;
+                *self.trigger(index)? = None;
             }
-            model.irq_disable(index).map_err(irq_errno)?;
-            *self.trigger(index) = None;
-            return Ok(());
-        }
-        // Every index of the card has one interrupt, and the request was
-        // validated against that: `start == 0 && count == 1` from here on.
-        match (set.action, set.data) {
-            (IrqAction::Trigger, IrqData::EventFd(fds)) => match fds.first() {
-                Some(&fd) if fd >= 0 => {
-                    let eventfd = EventFd::from_fd(fd)?;
-                    let irq = model.irq_enable(index).map_err(irq_errno)?;
-                    *self.trigger(index) = Some(eventfd);
+            IrqAction::SetTriggers(triggers) => match triggers.into_iter().next().ok_or(EINVAL)? {
+                Some(eventfd) => {
+                    let irq = self.card.irq_enable(index).map_err(irq_errno)?;
+                    *self.trigger(index)? = Some(eventfd);
                     self.signal(irq);
                 }
-                // A negative descriptor removes the trigger, if there is one
-                // (as in `vfio-pci`, removing none is not an error).
-                Some(_) => match model.irq_active() {
+                // Removing the trigger of the active index disables it;
+                // removing none is not an error (as in `vfio-pci`).
+                None => match self.card.irq_active() {
                     Some(active) if active == index => {
-                        model.irq_disable(index).map_err(irq_errno)?;
-                        *self.trigger(index) = None;
+                        self.card.irq_disable(index).map_err(irq_errno)?;
+                        *self.trigger(index)? = None;
                     }
                     Some(_) => return Err(EINVAL),
                     None => {}
                 },
-                None => return Err(EINVAL),
             },
-            (action, data) => {
-                if !applies(&data)? {
-                    return Ok(());
-                }
-                let irq = match action {
-                    IrqAction::Trigger => model.irq_trigger(index),
-                    IrqAction::Mask => model.irq_mask(index).map(|()| None),
-                    IrqAction::Unmask => model.irq_unmask(index),
-                }
-                .map_err(irq_errno)?;
+            IrqAction::Trigger => {
+                let irq = self.card.irq_trigger(index).map_err(irq_errno)?;
                 self.signal(irq);
             }
+            IrqAction::Mask => self.card.irq_mask(index).map_err(irq_errno)?,
+            IrqAction::Unmask => {
+                let irq = self.card.irq_unmask(index).map_err(irq_errno)?;
+                self.signal(irq);
+            }
+            // Unmasking through an eventfd (irqfd) is not supported.
+            IrqAction::SetUnmaskEventFd(_) => return Err(ENOTTY),
         }
         Ok(())
-    }
-}
-
-/// Whether a request with `data` applies: always without data, if true with
-/// a boolean.  Masking or unmasking through an eventfd (irqfd) is not
-/// supported (`ENOTTY`, as `vfio-pci` answers for masking).
-fn applies(data: &IrqData) -> Result<bool> {
-    match data {
-        IrqData::None => Ok(true),
-        IrqData::Bool(values) => Ok(values.first().copied().unwrap_or(false)),
-        IrqData::EventFd(_) => Err(ENOTTY),
     }
 }
 
@@ -337,217 +286,104 @@ fn irq_errno(e: IrqError) -> Error {
     }
 }
 
-/// The VFIO operations of an instance.
-struct MttyVfio;
-
-/// Runs `io` on a scratch buffer for a user access of `len` bytes at the
-/// VFIO file position `pos`: the common part of `read` and `write`.  An
-/// empty access does nothing; a bad position, or one longer than any
-/// region, is `EINVAL`.
-fn with_scratch(
-    pos: u64,
-    len: usize,
-    io: impl FnOnce(RegionPos, &mut [u8]) -> Result,
-) -> Result<usize> {
-    if len == 0 {
-        return Ok(0);
-    }
-    let at = RegionPos::decode(pos)?;
-    let mut bytes = [0u8; MAX_REGION_SIZE];
-    io(at, bytes.get_mut(..len).ok_or(EINVAL)?)?;
-    Ok(len)
-}
+/// The VFIO device of an instance: an emulated PCI device.
+struct VfioOps;
 
 #[vtable]
-impl vfio::Operations for MttyVfio {
+impl vfio_pci::Operations for VfioOps {
     const NAME: &'static CStr = c_str!("vfio-rust-mtty");
 
     type Data = Instance;
-    type OpenData = OpenInstance;
+    type OpenData = OpenDevice;
+
+    fn description(dev: &vfio_pci::Device<Self>) -> &Description {
+        match dev.data().ports {
+            Ports::One => &ONE_PORT,
+            Ports::Two => &TWO_PORTS,
+        }
+    }
 
     fn open_device<'a>(
-        dev: &'a vfio::Device<Self>,
+        dev: &'a vfio_pci::Device<Self>,
         vm: Option<VmRef<'a>>,
-    ) -> impl PinInit<OpenInstance, Error> + 'a {
+    ) -> impl PinInit<OpenDevice, Error> + 'a {
         let instance = dev.data();
         // A VM that is already being destroyed is as good as none for a
         // serial card: open without it.
         let vm = vm.and_then(|vm| vm.to_owned().ok());
-        try_pin_init!(OpenInstance {
-            card <- new_mutex!(Card::new(instance.ports)),
+        try_pin_init!(OpenDevice {
+            state <- new_mutex!(OpenState::new(instance.ports)),
             // Last, so that the flag is only set when the open succeeds.
-            _vm: {
+            vm: {
                 *instance.vm_attached.lock() = vm.is_some();
                 vm
             },
         }? Error)
     }
 
-    fn close_device(dev: &vfio::Device<Self>, open: Pin<KBox<OpenInstance>>) {
+    fn close_device(dev: &vfio_pci::Device<Self>, open: Pin<KBox<OpenDevice>>) {
         *dev.data().vm_attached.lock() = false;
-        // Like the interrupt triggers, the request trigger ends with the
-        // open.
-        *dev.data().request.lock() = None;
+        // The VM reference goes with the open data.
         drop(open);
     }
 
-    fn request(dev: &vfio::Device<Self>, count: u32) {
-        // The messages of `vfio_pci_core_request()`.
-        if let Some(eventfd) = dev.data().request.lock().as_ref() {
-            if count % 10 == 0 {
-                pr_notice!(
-                    "{}: relaying device request to user (#{})\n",
-                    dev.name(),
-                    count
-                );
-            }
-            eventfd.signal();
-        } else if count == 0 {
-            pr_warn!(
-                "{}: no device request channel registered, blocked until released by user\n",
-                dev.name()
-            );
-        }
-    }
-
     fn read(
-        _dev: &vfio::Device<Self>,
-        open: &OpenInstance,
-        mut buf: UserSliceWriter,
-        pos: u64,
-    ) -> Result<usize> {
-        with_scratch(pos, buf.len(), |RegionPos { region, offset }, data| {
-            {
-                let mut card = open.card.lock();
-                card.check_access(region, offset, data.len())?;
-                card.read(region, offset, data)?;
-            }
-            // Copied out after the lock is dropped: this may fault.
-            buf.write_slice(data)
-        })
+        _dev: &vfio_pci::Device<Self>,
+        open: &OpenDevice,
+        region: Region,
+        offset: u64,
+        buf: &mut [u8],
+    ) -> Result {
+        open.state.lock().read(region, offset, buf)
     }
 
     fn write(
-        _dev: &vfio::Device<Self>,
-        open: &OpenInstance,
-        mut buf: UserSliceReader,
-        pos: u64,
-    ) -> Result<usize> {
-        with_scratch(pos, buf.len(), |RegionPos { region, offset }, data| {
-            // Copied in before the lock is taken: this may fault.
-            buf.read_slice(data)?;
-            let mut card = open.card.lock();
-            card.check_access(region, offset, data.len())?;
-            card.write(region, offset, data)
-        })
+        _dev: &vfio_pci::Device<Self>,
+        open: &OpenDevice,
+        region: Region,
+        offset: u64,
+        data: &[u8],
+    ) -> Result {
+        open.state.lock().write(region, offset, data)
+    }
+
+    fn set_irqs(_dev: &vfio_pci::Device<Self>, open: &OpenDevice, request: IrqRequest) -> Result {
+        open.state.lock().set_irqs(request)
+    }
+
+    fn reset(_dev: &vfio_pci::Device<Self>, open: &OpenDevice) -> Result {
+        open.state.lock().card.reset();
+        Ok(())
     }
 
     const DMA_FREE: bool = true;
     const MIGRATION_STATE_MAX: usize = model::STATE_MAX;
 
     fn migration_save(
-        _dev: &vfio::Device<Self>,
-        open: &OpenInstance,
+        _dev: &vfio_pci::Device<Self>,
+        open: &OpenDevice,
         out: &mut KVec<u8>,
     ) -> Result {
         let mut state = [0u8; model::STATE_MAX];
-        let len = open.card.lock().model.save(&mut state).ok_or(EINVAL)?;
+        let len = open.state.lock().card.save(&mut state).ok_or(EINVAL)?;
         out.extend_from_slice(state.get(..len).ok_or(EINVAL)?, GFP_KERNEL)?;
         Ok(())
     }
 
-    fn migration_load(_dev: &vfio::Device<Self>, open: &OpenInstance, state: &[u8]) -> Result {
+    fn migration_load(_dev: &vfio_pci::Device<Self>, open: &OpenDevice, state: &[u8]) -> Result {
         // The model checks the whole payload before it changes anything.
-        open.card.lock().model.load(state).map_err(|_| EINVAL)
-    }
-
-    fn ioctl(
-        dev: &vfio::Device<Self>,
-        open: &OpenInstance,
-        cmd: u32,
-        arg: UserPtr,
-    ) -> Result<isize> {
-        match cmd {
-            bindings::VFIO_DEVICE_GET_INFO => {
-                let mut info = IoctlArg::<bindings::vfio_device_info>::read(arg)?;
-                info.flags = bindings::VFIO_DEVICE_FLAGS_PCI | bindings::VFIO_DEVICE_FLAGS_RESET;
-                info.num_regions = vfio_pci::NUM_REGIONS;
-                info.num_irqs = vfio_pci::NUM_IRQS;
-                info.write_back()?;
-            }
-            bindings::VFIO_DEVICE_GET_REGION_INFO => {
-                let mut info = IoctlArg::<bindings::vfio_region_info>::read(arg)?;
-                let region = Region::from_index(info.index).ok_or(EINVAL)?;
-                let size = open
-                    .card
-                    .lock()
-                    .model
-                    .region_size(region.index())
-                    .ok_or(EINVAL)?;
-                info.offset = region.file_offset();
-                info.size = size;
-                // No capability chain.
-                info.cap_offset = 0;
-                info.flags = if size == 0 {
-                    0
-                } else {
-                    bindings::VFIO_REGION_INFO_FLAG_READ | bindings::VFIO_REGION_INFO_FLAG_WRITE
-                };
-                info.write_back()?;
-            }
-            bindings::VFIO_DEVICE_GET_IRQ_INFO => {
-                let mut info = IoctlArg::<bindings::vfio_irq_info>::read(arg)?;
-                if info.index >= vfio_pci::NUM_IRQS {
-                    return Err(EINVAL);
-                }
-                let (flags, count) = match IrqIndex::from_vfio(info.index) {
-                    // One request interrupt, as in `vfio-pci`.
-                    None if Irq::from_index(info.index) == Some(Irq::Req) => (
-                        bindings::VFIO_IRQ_INFO_EVENTFD | bindings::VFIO_IRQ_INFO_NORESIZE,
-                        1,
-                    ),
-                    Some(index) if index.maskable() => (
-                        bindings::VFIO_IRQ_INFO_EVENTFD
-                            | bindings::VFIO_IRQ_INFO_MASKABLE
-                            | bindings::VFIO_IRQ_INFO_AUTOMASKED,
-                        index.count(),
-                    ),
-                    Some(index) => (
-                        bindings::VFIO_IRQ_INFO_EVENTFD | bindings::VFIO_IRQ_INFO_NORESIZE,
-                        index.count(),
-                    ),
-                    None => (0, 0),
-                };
-                info.flags = flags;
-                info.count = count;
-                info.write_back()?;
-            }
-            bindings::VFIO_DEVICE_SET_IRQS => {
-                let set = IrqSet::read(arg, vfio_pci::NUM_IRQS, |index| {
-                    match Irq::from_index(index) {
-                        Some(Irq::Req) => 1,
-                        _ => IrqIndex::from_vfio(index).map_or(0, IrqIndex::count),
-                    }
-                })?;
-                if Irq::from_index(set.index) == Some(Irq::Req) {
-                    return set_request(&dev.data().request, set).map(|()| 0);
-                }
-                // The validation above refused indices without interrupts.
-                let index = IrqIndex::from_vfio(set.index).ok_or(EINVAL)?;
-                open.card.lock().set_irqs(index, set)?;
-            }
-            bindings::VFIO_DEVICE_RESET => open.card.lock().model.reset(),
-            _ => return Err(ENOTTY),
-        }
-        Ok(0)
+        open.state.lock().card.load(state).map_err(|_| EINVAL)
     }
 }
 
+/// The VFIO operations of the instances, as a VFIO device sees them.
+type Vfio = vfio_pci::Pci<VfioOps>;
+
 /// The mdev driver of the instances.
-struct MttyDriver;
+struct MdevDriver;
 
 #[vtable]
-impl mdev::Driver for MttyDriver {
+impl mdev::Driver for MdevDriver {
     const NAME: &'static CStr = NAME;
     const DEVICE_API: &'static CStr = vfio_pci::DEVICE_API;
     const ATTRIBUTE_GROUPS: &'static [mdev::AttributeGroup<Self>] = &[mdev::AttributeGroup {
@@ -566,19 +402,18 @@ impl mdev::Driver for MttyDriver {
 
     type TypeData = Ports;
     type ParentData = PortPool;
-    type Vfio = MttyVfio;
+    type Vfio = Vfio;
 
     fn probe<'a>(
         _mdev: &'a mdev::Device,
         pool: &'a PortPool,
         ty: &'static mdev::Type<Ports>,
-    ) -> impl PinInit<Instance, Error> + 'a {
-        try_pin_init!(Instance {
+    ) -> impl PinInit<vfio_pci::DeviceData<Instance>, Error> + 'a {
+        vfio_pci::DeviceData::new(try_pin_init!(Instance {
             ports: ty.data,
             _reservation: PortReservation::new(pool, port_count(ty.data))?,
             vm_attached <- new_mutex!(false),
-            request <- new_mutex!(None),
-        }? Error)
+        }? Error))
     }
 
     fn get_available(pool: &PortPool, ty: &'static mdev::Type<Ports>) -> u32 {
@@ -598,7 +433,7 @@ impl mdev::Driver for MttyDriver {
 /// have it open.
 fn show_vm_state(
     _mdev: &mdev::Device,
-    registration: &vfio::Registration<MttyVfio>,
+    registration: &vfio::Registration<Vfio>,
     buf: &mut SysfsBuffer,
 ) -> Result {
     // Take the two locks one after the other: `vm_attached` is taken under
@@ -616,21 +451,22 @@ fn show_vm_state(
 /// as the uAPI names it in lower case (`running` while it is not open).
 fn show_migration_state(
     _mdev: &mdev::Device,
-    registration: &vfio::Registration<MttyVfio>,
+    registration: &vfio::Registration<Vfio>,
     buf: &mut SysfsBuffer,
 ) -> Result {
     let state = registration.migration_state().ok_or(EINVAL)?;
     buf.emit(format_args!("{}\n", state.name()))
 }
 
-struct RustMtty {
-    _parent: Pin<KBox<mdev::Parent<MttyDriver, ClassDevice>>>,
+/// The module: the parent device and its types, and the mdev driver.
+struct RustMttyModule {
+    _parent: Pin<KBox<mdev::Parent<MdevDriver, ClassDevice>>>,
 }
 
-impl kernel::Module for RustMtty {
+impl kernel::Module for RustMttyModule {
     fn init(module: &'static ThisModule) -> Result<Self> {
         let driver = Arc::pin_init(
-            mdev::DriverRegistration::<MttyDriver>::new(module),
+            mdev::DriverRegistration::<MdevDriver>::new(module),
             GFP_KERNEL,
         )?;
         let device = ClassDevice::new(NAME, NAME)?;

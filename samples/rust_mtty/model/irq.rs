@@ -3,42 +3,12 @@
 //! VFIO interrupt state of the card: which IRQ index the user enabled and
 //! the INTx mask, without the eventfds (the glue owns those).
 
-/// VFIO-PCI IRQ index of INTx (`VFIO_PCI_INTX_IRQ_INDEX`).
-const INTX_IRQ_INDEX: u32 = 0;
-/// VFIO-PCI IRQ index of MSI (`VFIO_PCI_MSI_IRQ_INDEX`).
-const MSI_IRQ_INDEX: u32 = 1;
+use crate::vfio_pci::IrqIndex;
 
-/// A VFIO IRQ index the card supports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum IrqIndex {
-    /// Legacy INTA, level-triggered, auto-masked.
-    Intx,
-    /// MSI, one vector, edge-triggered.
-    Msi,
-}
-
-impl IrqIndex {
-    /// The index for VFIO IRQ index `index`; `None` for the indexes the
-    /// card does not support (MSI-X, ERR, REQ, or out of range).
-    pub(crate) const fn from_vfio(index: u32) -> Option<Self> {
-        match index {
-            INTX_IRQ_INDEX => Some(IrqIndex::Intx),
-            MSI_IRQ_INDEX => Some(IrqIndex::Msi),
-            _ => None,
-        }
-    }
-
-    /// Number of vectors behind the index (`vfio_irq_info.count`).
-    pub(crate) const fn count(self) -> u32 {
-        1
-    }
-
-    /// Whether the index can be masked and unmasked by the user, which for
-    /// this card is also whether it is auto-masked when it fires
-    /// (`VFIO_IRQ_INFO_MASKABLE | VFIO_IRQ_INFO_AUTOMASKED`): INTx only.
-    pub(crate) const fn maskable(self) -> bool {
-        matches!(self, IrqIndex::Intx)
-    }
+/// Whether the card has interrupt index `index`: INTx (legacy INTA,
+/// level-triggered, auto-masked) and MSI (one vector, edge-triggered).
+pub(crate) const fn supported(index: IrqIndex) -> bool {
+    matches!(index, IrqIndex::Intx | IrqIndex::Msi)
 }
 
 /// Why a `VFIO_DEVICE_SET_IRQS` request was refused.
@@ -48,7 +18,8 @@ pub(crate) enum IrqError {
     NotActive,
     /// The other index is active; disable it first (`-EINVAL`).
     Busy,
-    /// The index cannot be masked or unmasked (`-ENOTTY`).
+    /// The index is not one of the card's, or cannot be masked or
+    /// unmasked (`-ENOTTY`).
     Unsupported,
 }
 
@@ -109,7 +80,8 @@ impl IrqState {
         match self.active {
             Some(IrqIndex::Intx) => self.fire_intx(intx_level),
             Some(IrqIndex::Msi) => new_event.then_some(IrqIndex::Msi),
-            None => None,
+            // `enable` makes no other index active.
+            _ => None,
         }
     }
 
@@ -120,6 +92,9 @@ impl IrqState {
         index: IrqIndex,
         intx_level: bool,
     ) -> Result<Option<IrqIndex>, IrqError> {
+        if !supported(index) {
+            return Err(IrqError::Unsupported);
+        }
         match self.active {
             Some(active) if active != index => Err(IrqError::Busy),
             Some(_) => Ok(None),
@@ -144,7 +119,8 @@ impl IrqState {
 
     /// Checks that `index` can be masked now.
     fn check_maskable(&self, index: IrqIndex) -> Result<(), IrqError> {
-        if !index.maskable() {
+        // INTx only: it is also auto-masked when it fires.
+        if index != IrqIndex::Intx {
             return Err(IrqError::Unsupported);
         }
         if self.active != Some(index) {

@@ -8,7 +8,7 @@
 //! from guest or user input.  It never signals anything itself: every
 //! operation that can raise an interrupt returns the VFIO IRQ index whose
 //! eventfd the caller must signal.  The caller serialises all calls (one
-//! lock around the [`Mtty`]) and may signal the eventfd under that lock.
+//! lock around the [`Card`]) and may signal the eventfd under that lock.
 //! The same files build in the kernel crate (`mod model;` in
 //! `rust_mtty.rs`) and on the host (`model-tests/`, `cargo test`).
 //!
@@ -21,18 +21,19 @@
 //!
 //! - [`Ports`]: `One` or `Two`, the two mdev types; [`Ports::count`] gives
 //!   the number of ports an instance takes from the shared pool.
-//! - [`Mtty::new(ports)`](Mtty::new): a powered-on card.
-//!   [`Mtty::ports`] returns the variant it was created with.
-//! - [`Mtty::region_size(index)`](Mtty::region_size): `VFIO_DEVICE_GET_REGION_INFO`.
-//!   `index` is a VFIO-PCI region index (`VFIO_PCI_BAR0_REGION_INDEX` = 0
-//!   ... `VFIO_PCI_CONFIG_REGION_INDEX` = 7, `VFIO_PCI_VGA_REGION_INDEX` =
-//!   8).  `None` if `index >= VFIO_PCI_NUM_REGIONS` (9); otherwise the size:
-//!   `0x100` for config space, 8 for BAR0 (and BAR1 of a two-port card), 0
-//!   for every region the card does not have.  Every region of non-zero
-//!   size is readable and writable.
-//! - [`Mtty::read(index, offset, buf)`](Mtty::read) and
-//!   [`Mtty::write(index, offset, data)`](Mtty::write): one access of
-//!   `buf.len()` bytes at `offset` inside region `index`.  The length must
+//! - [`Card::new(ports)`](Card::new): a powered-on card.
+//! - [`Region`] and [`IrqIndex`] are the driver's own types, from the VFIO
+//!   PCI abstraction (`rust/vfio/pci/index.rs`, plain `core` Rust too): the
+//!   VFIO numbers are written in that one place.
+//! - [`region_size(ports, region)`](region_size): `0x100` for config
+//!   space, 8 for BAR0 (and BAR1 of a two-port card), 0 for every region
+//!   the card does not have.  The driver describes these regions to VFIO
+//!   (readable and writable; config space also takes runs of dwords), and
+//!   the abstraction checks every access against that description before
+//!   the model sees it.
+//! - [`Card::read(region, offset, buf)`](Card::read) and
+//!   [`Card::write(region, offset, data)`](Card::write): one access of
+//!   `buf.len()` bytes at `offset` inside `region`.  The length must
 //!   be 1, 2 or 4 and `offset` a multiple of it; the access must lie inside
 //!   a region of non-zero size.  Otherwise the call changes nothing and
 //!   returns an [`AccessError`] (the glue returns `-EINVAL`).  Data is
@@ -47,47 +48,43 @@
 //!   0).  A piece cut this way is always a valid length and alignment.
 //!   [`accesses(offset, len)`](accesses) yields the whole sequence of
 //!   pieces, each as its offset and its range in the user's buffer.
-//! - [`Mtty::reset`]: `VFIO_DEVICE_RESET`; see "Reset" below.  Cannot raise
+//! - [`Card::reset`]: `VFIO_DEVICE_RESET`; see "Reset" below.  Cannot raise
 //!   an interrupt.
-//! - [`IrqIndex`]: `Intx` or `Msi`, the VFIO IRQ indexes the card supports;
-//!   [`IrqIndex::from_vfio`] maps `VFIO_PCI_INTX_IRQ_INDEX` (0) and
-//!   `VFIO_PCI_MSI_IRQ_INDEX` (1), `None` for any other index (MSI-X, ERR,
-//!   REQ: the glue reports them as unsupported).  [`IrqIndex::count`] is the
-//!   number of vectors (1 for both); [`IrqIndex::maskable`] is true for
-//!   INTx only, which is also `VFIO_IRQ_INFO_AUTOMASKED`; MSI is
-//!   `VFIO_IRQ_INFO_NORESIZE`.
+//! - [`irq::supported`]: the interrupt indices the card has, INTx and MSI,
+//!   one vector each; INTx is maskable and auto-masked.  Any other index
+//!   is [`IrqError::Unsupported`].
 //! - `VFIO_DEVICE_SET_IRQS`, after the glue has validated `start == 0` and
 //!   `count` (and handled the eventfds, which the model never sees):
-//!   - [`Mtty::irq_enable(index)`](Mtty::irq_enable): an eventfd was set for
+//!   - [`Card::irq_enable(index)`](Card::irq_enable): an eventfd was set for
 //!     `index` (ACTION_TRIGGER, DATA_EVENTFD, fd >= 0).  Fails with
 //!     [`IrqError::Busy`] if the other index is active.  Enabling the active
 //!     index again (eventfd swap) keeps its state.  Enabling INTx while the
 //!     line is asserted returns `Some(Intx)`, as real hardware would fire.
-//!   - [`Mtty::irq_disable(index)`](Mtty::irq_disable): the eventfd was
+//!   - [`Card::irq_disable(index)`](Card::irq_disable): the eventfd was
 //!     removed (count 0 with DATA_NONE, or fd -1).  [`IrqError::NotActive`]
 //!     if `index` is not the active index.
-//!   - [`Mtty::irq_mask(index)`](Mtty::irq_mask) /
-//!     [`Mtty::irq_unmask(index)`](Mtty::irq_unmask): ACTION_MASK/UNMASK with
+//!   - [`Card::irq_mask(index)`](Card::irq_mask) /
+//!     [`Card::irq_unmask(index)`](Card::irq_unmask): ACTION_MASK/UNMASK with
 //!     DATA_NONE or a true DATA_BOOL.  INTx only ([`IrqError::Unsupported`]
 //!     for MSI: `-ENOTTY`), and only while INTx is active
 //!     ([`IrqError::NotActive`]).  Unmasking while the interrupt condition
 //!     still holds returns `Some(Intx)` (level-triggered re-fire).
-//!   - [`Mtty::irq_trigger(index)`](Mtty::irq_trigger): ACTION_TRIGGER with
+//!   - [`Card::irq_trigger(index)`](Card::irq_trigger): ACTION_TRIGGER with
 //!     DATA_NONE or a true DATA_BOOL (loopback test): `Some(index)` if
 //!     `index` is active, whatever the mask, as vfio-pci does; the mask
 //!     state is not changed.  [`IrqError::NotActive`] otherwise.
-//!   - [`Mtty::irq_active`]: the active index, if any.
+//!   - [`Card::irq_active`]: the active index, if any.
 //! - Migration (`VFIO_MIGRATION_STOP_COPY`), see "Migration" below:
 //!   - [`STATE_MAX`]: the largest payload of any card (330 bytes, two
 //!     ports), for `Operations::MIGRATION_STATE_MAX`.
-//!   - [`Mtty::state_size`]: the payload size of this card (298 bytes for
+//!   - [`Card::state_size`]: the payload size of this card (298 bytes for
 //!     one port, 330 for two).
-//!   - [`Mtty::save(out)`](Mtty::save): writes the payload at the start of
+//!   - [`Card::save(out)`](Card::save): writes the payload at the start of
 //!     `out` and returns its length, `None` (nothing written) if `out` is
-//!     shorter than [`Mtty::state_size`].  No side effect: the card is not
+//!     shorter than [`Card::state_size`].  No side effect: the card is not
 //!     changed (no FIFO pop, no acknowledgement), so a pre-copy save may
 //!     run while the device runs.
-//!   - [`Mtty::load(payload)`](Mtty::load): replaces the card's state with
+//!   - [`Card::load(payload)`](Card::load): replaces the card's state with
 //!     `payload`.  Checks everything first: on any [`StateError`] the card
 //!     is unchanged.  Cannot raise an interrupt.
 //! - [`AccessError`], [`IrqError`] and [`StateError`]: `-EINVAL`, except
@@ -148,7 +145,7 @@
 //!
 //! # Reset
 //!
-//! [`Mtty::reset`] returns every UART to its power-on state (FIFOs emptied,
+//! [`Card::reset`] returns every UART to its power-on state (FIFOs emptied,
 //! no pending source, divisor latch 0).  Config space and the VFIO IRQ
 //! state are kept: VFIO_DEVICE_RESET of vfio-pci is `pci_reset_function()`,
 //! which saves and restores config space around the function reset, and
@@ -194,13 +191,13 @@
 //!
 //! Every byte of a payload is determined by the card's state (the FIFO is
 //! stored from its oldest byte, unused bytes are 0), so a payload that
-//! loads is the one a [`Mtty::save`] of the loaded card writes, and a card
+//! loads is the one a [`Card::save`] of the loaded card writes, and a card
 //! restored from a payload answers every register read and raises every
-//! interrupt exactly as the saved card would have.  [`Mtty::load`] checks,
+//! interrupt exactly as the saved card would have.  [`Card::load`] checks,
 //! in this order: the magic ([`StateError::BadMagic`]), the version
 //! ([`StateError::BadVersion`]), the ports byte against the card's own
 //! ([`StateError::WrongType`]), the length, which must be exactly
-//! [`Mtty::state_size`] ([`StateError::BadLength`]; so is a payload
+//! [`Card::state_size`] ([`StateError::BadLength`]; so is a payload
 //! shorter than the 8-byte header), then that no card can be in any other
 //! state ([`StateError::Inconsistent`]): a non-zero reserved byte; a config
 //! byte whose read-only bits differ from this card type's power-on value;
@@ -215,7 +212,7 @@
 //! The IRQ state is not the payload's.  The active index and its eventfds
 //! belong to the VFIO user, which sets them up on the destination with
 //! `VFIO_DEVICE_SET_IRQS` before and after resuming (as QEMU does), so
-//! [`Mtty::load`] never changes the destination's active index, and takes
+//! [`Card::load`] never changes the destination's active index, and takes
 //! the saved INTx mask only if the destination's active index equals the
 //! saved one (which matters for INTx only: with MSI or no index active,
 //! INTx is unmasked on both sides); otherwise the destination's IRQ state
@@ -243,7 +240,8 @@ mod pci;
 mod state;
 mod uart;
 
-pub(crate) use irq::{IrqError, IrqIndex};
+pub(crate) use crate::vfio_pci::{IrqIndex, Region};
+pub(crate) use irq::IrqError;
 
 use core::ops::Range;
 
@@ -251,13 +249,6 @@ use irq::IrqState;
 use pci::ConfigSpace;
 use uart::Uart;
 
-/// VFIO-PCI region index of BAR0 (`VFIO_PCI_BAR0_REGION_INDEX`); BAR`n` is
-/// `BAR0_REGION + n`.
-const BAR0_REGION: u32 = 0;
-/// VFIO-PCI region index of config space (`VFIO_PCI_CONFIG_REGION_INDEX`).
-const CONFIG_REGION: u32 = 7;
-/// Number of VFIO-PCI regions (`VFIO_PCI_NUM_REGIONS`).
-const NUM_REGIONS: u32 = 9;
 /// What a read of a BAR returns while I/O Space is disabled (master abort).
 const MASTER_ABORT: u8 = 0xff;
 
@@ -296,7 +287,7 @@ pub(crate) enum AccessError {
     OutOfRange,
 }
 
-/// Why [`Mtty::load`] refused a migration payload.  The glue returns
+/// Why [`Card::load`] refused a migration payload.  The glue returns
 /// `-EINVAL` for all.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum StateError {
@@ -307,19 +298,19 @@ pub(crate) enum StateError {
     /// The payload is of a card with another number of ports (or of no
     /// card at all).
     WrongType,
-    /// The payload is not exactly [`Mtty::state_size`] bytes long.
+    /// The payload is not exactly [`Card::state_size`] bytes long.
     BadLength,
     /// A field is out of range or contradicts another: no card can be in
     /// that state.
     Inconsistent,
 }
 
-/// The largest migration payload of any card: [`Mtty::state_size`] of a
+/// The largest migration payload of any card: [`Card::state_size`] of a
 /// two-port card.
 pub(crate) const STATE_MAX: usize = state::state_size(Ports::Two);
 
 /// How many bytes of a user access of `remaining` bytes at `offset` the
-/// glue passes to one [`Mtty::read`] or [`Mtty::write`]: the largest of
+/// glue passes to one [`Card::read`] or [`Card::write`]: the largest of
 /// 4, 2 and 1 that divides `offset` and is at most `remaining` (0 when
 /// `remaining` is 0).
 pub(crate) const fn access_len(offset: u64, remaining: usize) -> usize {
@@ -352,19 +343,37 @@ pub(crate) fn accesses(offset: u64, len: usize) -> impl Iterator<Item = (u64, Ra
 
 /// A region the card implements.
 #[derive(Clone, Copy)]
-enum Region {
+enum Area {
     /// PCI config space.
     Config,
     /// The I/O BAR of port `n` (BAR`n`).
     Port(usize),
 }
 
-impl Region {
+impl Area {
+    /// The area of a card with `ports` ports behind `region`, if it has one.
+    const fn of(ports: Ports, region: Region) -> Option<Self> {
+        match (region, region.bar_number()) {
+            (Region::Config, _) => Some(Area::Config),
+            (_, Some(port)) if port < ports.count() => Some(Area::Port(port)),
+            _ => None,
+        }
+    }
+
     const fn size(self) -> u64 {
         match self {
-            Region::Config => pci::CONFIG_SPACE_SIZE as u64,
-            Region::Port(_) => uart::REGISTER_COUNT as u64,
+            Area::Config => pci::CONFIG_SPACE_SIZE as u64,
+            Area::Port(_) => uart::REGISTER_COUNT as u64,
         }
+    }
+}
+
+/// The size of `region` on a card with `ports` ports, 0 for a region the
+/// card does not have: what the driver describes to VFIO.
+pub(crate) const fn region_size(ports: Ports, region: Region) -> u64 {
+    match Area::of(ports, region) {
+        Some(area) => area.size(),
+        None => 0,
     }
 }
 
@@ -389,17 +398,17 @@ fn check_access(offset: u64, len: usize, size: u64) -> Result<usize, AccessError
 /// # Invariants
 ///
 /// Only the first `ports.count()` entries of `uarts` are ever accessed.
-pub(crate) struct Mtty {
+pub(crate) struct Card {
     ports: Ports,
     config: ConfigSpace,
     uarts: [Uart; Ports::MAX],
     irq: IrqState,
 }
 
-impl Mtty {
+impl Card {
     /// A powered-on card with `ports` ports.
     pub(crate) fn new(ports: Ports) -> Self {
-        Mtty {
+        Card {
             ports,
             config: ConfigSpace::new(ports),
             uarts: [Uart::new(), Uart::new()],
@@ -407,49 +416,31 @@ impl Mtty {
         }
     }
 
-    /// The variant this card was created with.
+    /// The variant this card was created with (for the host tests).
+    #[cfg(test)]
     pub(crate) fn ports(&self) -> Ports {
         self.ports
     }
 
-    /// The region with VFIO-PCI index `index`, if the card has it.
-    fn region(&self, index: u32) -> Option<Region> {
-        if index == CONFIG_REGION {
-            return Some(Region::Config);
-        }
-        let port = usize::try_from(index.checked_sub(BAR0_REGION)?).ok()?;
-        (port < self.ports().count()).then_some(Region::Port(port))
-    }
-
-    /// Size of region `index` for `VFIO_DEVICE_GET_REGION_INFO`: `None` if
-    /// `index` is not a VFIO-PCI region index, 0 for a region the card does
-    /// not have.
-    pub(crate) fn region_size(&self, index: u32) -> Option<u64> {
-        if index >= NUM_REGIONS {
-            return None;
-        }
-        Some(self.region(index).map_or(0, Region::size))
-    }
-
-    /// Reads `buf.len()` bytes at `offset` of region `index`; see the
+    /// Reads `buf.len()` bytes at `offset` of `region`; see the
     /// module documentation for the rules.  `Ok(Some(i))`: signal IRQ
     /// index `i`.
     #[must_use = "the returned IRQ index must be signalled"]
     pub(crate) fn read(
         &mut self,
-        index: u32,
+        region: Region,
         offset: u64,
         buf: &mut [u8],
     ) -> Result<Option<IrqIndex>, AccessError> {
-        let region = self.region(index).ok_or(AccessError::NoSuchRegion)?;
-        let start = check_access(offset, buf.len(), region.size())?;
-        match region {
-            Region::Config => {
+        let area = Area::of(self.ports, region).ok_or(AccessError::NoSuchRegion)?;
+        let start = check_access(offset, buf.len(), area.size())?;
+        match area {
+            Area::Config => {
                 let asserted = self.interrupt_pending();
                 self.config.read(start, buf, asserted);
                 Ok(None)
             }
-            Region::Port(port) => Ok(self.port_access(port, |uart, io_enabled| {
+            Area::Port(port) => Ok(self.port_access(port, |uart, io_enabled| {
                 for (reg, byte) in (start..).zip(buf.iter_mut()) {
                     *byte = if io_enabled {
                         uart.read(reg)
@@ -461,24 +452,24 @@ impl Mtty {
         }
     }
 
-    /// Writes `data` at `offset` of region `index`; see the module
+    /// Writes `data` at `offset` of `region`; see the module
     /// documentation for the rules.  `Ok(Some(i))`: signal IRQ index `i`.
     #[must_use = "the returned IRQ index must be signalled"]
     pub(crate) fn write(
         &mut self,
-        index: u32,
+        region: Region,
         offset: u64,
         data: &[u8],
     ) -> Result<Option<IrqIndex>, AccessError> {
-        let region = self.region(index).ok_or(AccessError::NoSuchRegion)?;
-        let start = check_access(offset, data.len(), region.size())?;
-        match region {
-            Region::Config => {
+        let area = Area::of(self.ports, region).ok_or(AccessError::NoSuchRegion)?;
+        let start = check_access(offset, data.len(), area.size())?;
+        match area {
+            Area::Config => {
                 self.config.write(start, data);
                 // Clearing Interrupt Disable can let an asserted INTx through.
                 Ok(self.deliver(false))
             }
-            Region::Port(port) => Ok(self.port_access(port, |uart, io_enabled| {
+            Area::Port(port) => Ok(self.port_access(port, |uart, io_enabled| {
                 if io_enabled {
                     for (reg, &byte) in (start..).zip(data) {
                         uart.write(reg, byte);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The migration payload of a card: [`Mtty::save`] writes it,
-//! [`Mtty::load`] checks it and applies it.
+//! The migration payload of a card: [`Card::save`] writes it,
+//! [`Card::load`] checks it and applies it.
 //!
 //! The layout is in the module documentation of `mod.rs` and in
 //! `Documentation/migration.rst`.  A payload is canonical: every byte of it
@@ -12,7 +12,7 @@
 use super::irq::IrqState;
 use super::pci::{self, ConfigSpace};
 use super::uart::{self, Uart, UartState};
-use super::{IrqIndex, Mtty, Ports, StateError};
+use super::{Card, IrqIndex, Ports, StateError};
 
 /// The first four bytes of every payload.
 const MAGIC: [u8; 4] = *b"RMTY";
@@ -91,9 +91,10 @@ const fn ports_byte(ports: Ports) -> u8 {
 
 fn irq_byte(active: Option<IrqIndex>) -> u8 {
     match active {
-        None => IRQ_NONE,
         Some(IrqIndex::Intx) => IRQ_INTX,
         Some(IrqIndex::Msi) => IRQ_MSI,
+        // No other index is ever active (`irq::supported`).
+        _ => IRQ_NONE,
     }
 }
 
@@ -160,14 +161,14 @@ fn decode_uart(block: &[u8]) -> Result<Uart, StateError> {
     Uart::from_state(&state).ok_or(StateError::Inconsistent)
 }
 
-impl Mtty {
+impl Card {
     /// Size of this card's migration payload.
     pub(crate) fn state_size(&self) -> usize {
         state_size(self.ports)
     }
 
     /// Writes this card's migration payload at the start of `out` and
-    /// returns its length ([`Mtty::state_size`]); `None`, with `out`
+    /// returns its length ([`Card::state_size`]); `None`, with `out`
     /// untouched, if `out` is shorter.  Changes nothing in the card.
     pub(crate) fn save(&self, out: &mut [u8]) -> Option<usize> {
         let size = self.state_size();
@@ -188,7 +189,7 @@ impl Mtty {
     }
 
     /// Replaces the state of this card with `payload`, which a
-    /// [`Mtty::save`] of a card of the same type wrote.  Everything is
+    /// [`Card::save`] of a card of the same type wrote.  Everything is
     /// checked before anything changes: on error the card is unchanged.
     /// The IRQ state is the destination's: the saved INTx mask is taken
     /// only if this card's active IRQ index is the saved one (see the
@@ -245,7 +246,7 @@ impl Mtty {
             *uart = decode_uart(block)?;
         }
 
-        let restored = Mtty {
+        let restored = Card {
             ports: self.ports,
             config,
             uarts,

@@ -3,7 +3,7 @@
 //! Region geometry and access validation.
 
 use super::*;
-use crate::model::{access_len, accesses, AccessError};
+use crate::model::{access_len, accesses, region_size, AccessError};
 
 #[test]
 fn ports_variants() {
@@ -15,26 +15,12 @@ fn ports_variants() {
 
 #[test]
 fn region_sizes() {
-    let one = card(Ports::One);
-    let two = card(Ports::Two);
     // BAR0..BAR5, ROM, config, VGA.
     let sizes_one = [8, 0, 0, 0, 0, 0, 0, 0x100, 0];
     let sizes_two = [8, 8, 0, 0, 0, 0, 0, 0x100, 0];
-    for index in 0..9u32 {
-        assert_eq!(
-            one.region_size(index),
-            Some(sizes_one[index as usize]),
-            "index {index}"
-        );
-        assert_eq!(
-            two.region_size(index),
-            Some(sizes_two[index as usize]),
-            "index {index}"
-        );
-    }
-    for index in [9, 10, u32::MAX] {
-        assert_eq!(one.region_size(index), None);
-        assert_eq!(two.region_size(index), None);
+    for (i, region) in Region::ALL.into_iter().enumerate() {
+        assert_eq!(region_size(Ports::One, region), sizes_one[i]);
+        assert_eq!(region_size(Ports::Two, region), sizes_two[i]);
     }
 }
 
@@ -42,21 +28,27 @@ fn region_sizes() {
 fn no_such_region() {
     let m = &mut card(Ports::One);
     let mut buf = [0u8; 1];
-    for index in [1u32, 2, 5, 6, 8, 9, u32::MAX] {
+    for region in Region::ALL {
+        if matches!(region, Region::Bar0 | Region::Config) {
+            continue;
+        }
         assert_eq!(
-            m.read(index, 0, &mut buf),
+            m.read(region, 0, &mut buf),
             Err(AccessError::NoSuchRegion),
-            "{index}"
+            "{region:?}"
         );
         assert_eq!(
-            m.write(index, 0, &buf),
+            m.write(region, 0, &buf),
             Err(AccessError::NoSuchRegion),
-            "{index}"
+            "{region:?}"
         );
     }
     let m = &mut card(Ports::Two);
     assert_eq!(m.read(BAR1, 0, &mut buf), Ok(None));
-    assert_eq!(m.read(2, 0, &mut buf), Err(AccessError::NoSuchRegion));
+    assert_eq!(
+        m.read(Region::Bar2, 0, &mut buf),
+        Err(AccessError::NoSuchRegion)
+    );
 }
 
 #[test]

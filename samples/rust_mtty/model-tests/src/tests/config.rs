@@ -31,7 +31,7 @@ fn mtty_config(ports: Ports) -> [u8; 256] {
 }
 
 /// Reads all of config space the way the glue splits a 256-byte pread.
-fn dump(m: &mut Mtty) -> [u8; 256] {
+fn dump(m: &mut Card) -> [u8; 256] {
     let mut out = [0u8; 256];
     for (offset, range) in crate::model::accesses(0, out.len()) {
         let irq = m

@@ -9,7 +9,7 @@ const INTX: Option<IrqIndex> = Some(IrqIndex::Intx);
 const MSI: Option<IrqIndex> = Some(IrqIndex::Msi);
 
 /// A one-port card with FIFOs on and INTx enabled.
-fn intx_card() -> Mtty {
+fn intx_card() -> Card {
     let mut m = card(Ports::One);
     enable_fifo(&mut m, BAR0, 0);
     assert_eq!(m.irq_enable(IrqIndex::Intx), Ok(None));
@@ -17,16 +17,19 @@ fn intx_card() -> Mtty {
 }
 
 #[test]
-fn vfio_irq_indexes() {
-    assert_eq!(IrqIndex::from_vfio(0), INTX);
-    assert_eq!(IrqIndex::from_vfio(1), MSI);
-    for index in [2, 3, 4, 5, u32::MAX] {
-        assert_eq!(IrqIndex::from_vfio(index), None, "index {index}");
+fn only_intx_and_msi() {
+    for index in [IrqIndex::Msix, IrqIndex::Err, IrqIndex::Req] {
+        let m = &mut card(Ports::One);
+        assert_eq!(m.irq_enable(index), Err(IrqError::Unsupported), "{index:?}");
+        assert_eq!(m.irq_mask(index), Err(IrqError::Unsupported), "{index:?}");
+        assert_eq!(m.irq_unmask(index), Err(IrqError::Unsupported), "{index:?}");
+        assert_eq!(m.irq_active(), None);
     }
-    assert_eq!(IrqIndex::Intx.count(), 1);
-    assert_eq!(IrqIndex::Msi.count(), 1);
-    assert!(IrqIndex::Intx.maskable());
-    assert!(!IrqIndex::Msi.maskable());
+    // Only INTx can be masked.
+    let m = &mut card(Ports::One);
+    assert_eq!(m.irq_enable(IrqIndex::Msi), Ok(None));
+    assert_eq!(m.irq_mask(IrqIndex::Msi), Err(IrqError::Unsupported));
+    assert_eq!(m.irq_unmask(IrqIndex::Msi), Err(IrqError::Unsupported));
 }
 
 #[test]

@@ -6,17 +6,18 @@
 
 mod access;
 mod config;
+mod index;
 mod irq;
 mod reset;
 mod state;
 mod uart;
 
-use crate::model::{IrqIndex, Mtty, Ports};
+use crate::model::{IrqIndex, Card, Ports, Region};
 
-/// VFIO-PCI region indexes (`include/uapi/linux/vfio.h`).
-const BAR0: u32 = 0;
-const BAR1: u32 = 1;
-const CONFIG: u32 = 7;
+/// The regions of the card.
+const BAR0: Region = Region::Bar0;
+const BAR1: Region = Region::Bar1;
+const CONFIG: Region = Region::Config;
 
 // 16550 registers and bits (`include/uapi/linux/serial_reg.h`).
 const RX: u64 = 0;
@@ -88,12 +89,12 @@ const COMMAND_INTX_DISABLE: u32 = 0x0400;
 const STATUS_INTERRUPT: u32 = 0x0008;
 const MSI_CAP: u64 = 0x80;
 
-fn card(ports: Ports) -> Mtty {
-    Mtty::new(ports)
+fn card(ports: Ports) -> Card {
+    Card::new(ports)
 }
 
 /// A config read of `len` bytes, little-endian, zero-extended.
-fn cfg_read(m: &mut Mtty, offset: u64, len: usize) -> u32 {
+fn cfg_read(m: &mut Card, offset: u64, len: usize) -> u32 {
     let mut buf = [0; 4];
     let irq = m
         .read(CONFIG, offset, &mut buf[..len])
@@ -102,28 +103,28 @@ fn cfg_read(m: &mut Mtty, offset: u64, len: usize) -> u32 {
     u32::from_le_bytes(buf)
 }
 
-fn cfg_write(m: &mut Mtty, offset: u64, len: usize, value: u32) -> Option<IrqIndex> {
+fn cfg_write(m: &mut Card, offset: u64, len: usize, value: u32) -> Option<IrqIndex> {
     m.write(CONFIG, offset, &value.to_le_bytes()[..len])
         .expect("config write")
 }
 
 /// A byte read of UART register `reg` behind `bar`, with the IRQ result.
-fn inb_irq(m: &mut Mtty, bar: u32, reg: u64) -> (u8, Option<IrqIndex>) {
+fn inb_irq(m: &mut Card, bar: Region, reg: u64) -> (u8, Option<IrqIndex>) {
     let mut buf = [0];
     let irq = m.read(bar, reg, &mut buf).expect("BAR read");
     (buf[0], irq)
 }
 
-fn inb(m: &mut Mtty, bar: u32, reg: u64) -> u8 {
+fn inb(m: &mut Card, bar: Region, reg: u64) -> u8 {
     inb_irq(m, bar, reg).0
 }
 
-fn outb(m: &mut Mtty, bar: u32, reg: u64, value: u8) -> Option<IrqIndex> {
+fn outb(m: &mut Card, bar: Region, reg: u64, value: u8) -> Option<IrqIndex> {
     m.write(bar, reg, &[value]).expect("BAR write")
 }
 
 /// Enables the FIFOs of port `bar` with the given FCR trigger bits.
-fn enable_fifo(m: &mut Mtty, bar: u32, trigger: u8) {
+fn enable_fifo(m: &mut Card, bar: Region, trigger: u8) {
     let _ = outb(
         m,
         bar,
@@ -133,7 +134,7 @@ fn enable_fifo(m: &mut Mtty, bar: u32, trigger: u8) {
 }
 
 /// Reads RBR while LSR.DR is set; returns what was received.
-fn drain(m: &mut Mtty, bar: u32) -> Vec<u8> {
+fn drain(m: &mut Card, bar: Region) -> Vec<u8> {
     let mut got = Vec::new();
     while inb(m, bar, LSR) & LSR_DR != 0 {
         got.push(inb(m, bar, RX));
@@ -143,6 +144,6 @@ fn drain(m: &mut Mtty, bar: u32) -> Vec<u8> {
 }
 
 /// Whether config space shows the interrupt condition (Status bit 3).
-fn status_interrupt(m: &mut Mtty) -> bool {
+fn status_interrupt(m: &mut Card) -> bool {
     cfg_read(m, PCI_STATUS, 2) & STATUS_INTERRUPT != 0
 }

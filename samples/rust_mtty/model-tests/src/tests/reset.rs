@@ -5,7 +5,7 @@
 use super::*;
 
 /// Puts every register of `bar` away from its power-on value.
-fn scribble(m: &mut Mtty, bar: u32) {
+fn scribble(m: &mut Card, bar: Region) {
     enable_fifo(m, bar, FCR_TRIGGER_4);
     let _ = outb(m, bar, LCR, LCR_DLAB);
     let _ = outb(m, bar, DLL, 0x0c);
@@ -34,7 +34,7 @@ fn reset_returns_the_uarts_to_power_on() {
             assert_eq!(
                 inb(m, bar, reg),
                 inb(&mut fresh, bar, reg),
-                "BAR{bar} reg {reg}"
+                "{bar:?} reg {reg}"
             );
         }
         assert_eq!(

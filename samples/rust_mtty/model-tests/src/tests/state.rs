@@ -53,7 +53,7 @@ fn size(ports: Ports) -> usize {
     }
 }
 
-fn bars(ports: Ports) -> &'static [u32] {
+fn bars(ports: Ports) -> &'static [Region] {
     match ports {
         Ports::One => &[BAR0],
         Ports::Two => &[BAR0, BAR1],
@@ -66,7 +66,7 @@ fn at(port: usize, field: usize) -> usize {
 }
 
 /// The payload of `m`, checking the length `save` reports.
-fn save(m: &Mtty) -> Vec<u8> {
+fn save(m: &Card) -> Vec<u8> {
     let mut buf = [0u8; STATE_MAX];
     let n = m.save(&mut buf).expect("save into STATE_MAX bytes");
     assert_eq!(n, m.state_size());
@@ -106,7 +106,7 @@ impl Rng {
 /// Drives port `bar` into a rich state: divisor latch, LCR, SCR, FIFOs
 /// with trigger level 8 holding 12 bytes in a wrapped ring (head 11), an
 /// overrun not yet read, THRE armed, modem deltas TERI and DDCD pending.
-fn rich_fifo_port(m: &mut Mtty, bar: u32) {
+fn rich_fifo_port(m: &mut Card, bar: Region) {
     enable_fifo(m, bar, FCR_TRIGGER_8);
     let _ = outb(m, bar, LCR, LCR_DLAB);
     let _ = outb(m, bar, DLL, 0x0c);
@@ -134,7 +134,7 @@ fn rich_fifo_port(m: &mut Mtty, bar: u32) {
 
 /// Port `bar` in 16450 mode with auto flow control: one byte held, an
 /// overrun, CTS dropped by the full holding register (DCTS pending).
-fn rich_16450_port(m: &mut Mtty, bar: u32) {
+fn rich_16450_port(m: &mut Card, bar: Region) {
     let _ = outb(m, bar, LCR, 0x07);
     let _ = outb(m, bar, SCR, 0xa5);
     let _ = outb(m, bar, MCR, MCR_AFE | MCR_DTR);
@@ -144,7 +144,7 @@ fn rich_16450_port(m: &mut Mtty, bar: u32) {
 }
 
 /// Config space away from power-on in every writable field.
-fn rich_config(m: &mut Mtty, ports: Ports) {
+fn rich_config(m: &mut Card, ports: Ports) {
     let _ = cfg_write(m, PCI_BAR0, 4, 0xc000);
     if ports == Ports::Two {
         let _ = cfg_write(m, PCI_BAR1, 4, 0xffff_ffff);
@@ -157,7 +157,7 @@ fn rich_config(m: &mut Mtty, ports: Ports) {
 }
 
 /// A card in a rich state with `index` active (INTx: fired and masked).
-fn rich_card_with(ports: Ports, index: Option<IrqIndex>) -> Mtty {
+fn rich_card_with(ports: Ports, index: Option<IrqIndex>) -> Card {
     let mut m = card(ports);
     if let Some(index) = index {
         assert_eq!(m.irq_enable(index), Ok(None));
@@ -170,14 +170,14 @@ fn rich_card_with(ports: Ports, index: Option<IrqIndex>) -> Mtty {
     m
 }
 
-fn rich_card(ports: Ports) -> Mtty {
+fn rich_card(ports: Ports) -> Card {
     rich_card_with(ports, INTX)
 }
 
 /// Another state: INTx active and unmasked, a few bytes received, some
 /// config written.  Error cases load into this card, so that a partly
 /// applied payload would show.
-fn other_card(ports: Ports) -> Mtty {
+fn other_card(ports: Ports) -> Card {
     let mut m = card(ports);
     assert_eq!(m.irq_enable(IrqIndex::Intx), Ok(None));
     let _ = cfg_write(&mut m, PCI_BAR0, 4, 0xe000);
@@ -196,7 +196,7 @@ fn other_card(ports: Ports) -> Mtty {
 /// A long, fixed sequence of accesses and IRQ operations on `m`, with
 /// every result: first each register of each port and all of config
 /// space, then `steps` pseudo-random operations from `seed`.
-fn exercise(m: &mut Mtty, seed: u64, steps: usize) -> Vec<String> {
+fn exercise(m: &mut Card, seed: u64, steps: usize) -> Vec<String> {
     let ports = m.ports();
     let mut log = Vec::new();
     log.push(format!("active {:?}", m.irq_active()));
@@ -207,26 +207,26 @@ fn exercise(m: &mut Mtty, seed: u64, steps: usize) -> Vec<String> {
     }
     for &bar in bars(ports) {
         for reg in [IIR, LSR, MSR, IER, LCR, MCR, SCR, IIR, LSR, MSR] {
-            log.push(format!("BAR{bar} {reg}: {:?}", inb_irq(m, bar, reg)));
+            log.push(format!("BAR{bar:?} {reg}: {:?}", inb_irq(m, bar, reg)));
         }
         let lcr = inb(m, bar, LCR);
         log.push(format!(
-            "BAR{bar} DLAB {:?}",
+            "BAR{bar:?} DLAB {:?}",
             outb(m, bar, LCR, lcr | LCR_DLAB)
         ));
-        log.push(format!("BAR{bar} DLL {:?}", inb_irq(m, bar, DLL)));
-        log.push(format!("BAR{bar} DLM {:?}", inb_irq(m, bar, DLM)));
+        log.push(format!("BAR{bar:?} DLL {:?}", inb_irq(m, bar, DLL)));
+        log.push(format!("BAR{bar:?} DLM {:?}", inb_irq(m, bar, DLM)));
         log.push(format!(
-            "BAR{bar} !DLAB {:?}",
+            "BAR{bar:?} !DLAB {:?}",
             outb(m, bar, LCR, lcr & !LCR_DLAB)
         ));
         for _ in 0..17 {
-            log.push(format!("BAR{bar} IIR {:?}", inb_irq(m, bar, IIR)));
-            log.push(format!("BAR{bar} LSR {:?}", inb_irq(m, bar, LSR)));
-            log.push(format!("BAR{bar} RX {:?}", inb_irq(m, bar, RX)));
-            log.push(format!("BAR{bar} MSR {:?}", inb_irq(m, bar, MSR)));
+            log.push(format!("BAR{bar:?} IIR {:?}", inb_irq(m, bar, IIR)));
+            log.push(format!("BAR{bar:?} LSR {:?}", inb_irq(m, bar, LSR)));
+            log.push(format!("BAR{bar:?} RX {:?}", inb_irq(m, bar, RX)));
+            log.push(format!("BAR{bar:?} MSR {:?}", inb_irq(m, bar, MSR)));
         }
-        log.push(format!("BAR{bar} LCR {:?}", outb(m, bar, LCR, lcr)));
+        log.push(format!("BAR{bar:?} LCR {:?}", outb(m, bar, LCR, lcr)));
     }
     let mut rng = Rng(seed);
     for step in 0..steps {
@@ -234,21 +234,24 @@ fn exercise(m: &mut Mtty, seed: u64, steps: usize) -> Vec<String> {
         let entry = match rng.below(20) {
             0..=5 => {
                 let reg = rng.below(8) as u64;
-                format!("in {bar} {reg}: {:?}", inb_irq(m, bar, reg))
+                format!("in {bar:?} {reg}: {:?}", inb_irq(m, bar, reg))
             }
             6 => {
                 let len = [2, 4][rng.below(2)];
                 let offset = (rng.below(8 / len) * len) as u64;
                 let mut buf = [0u8; 4];
                 let r = m.read(bar, offset, &mut buf[..len]);
-                format!("in{len} {bar} {offset}: {buf:02x?} {r:?}")
+                format!("in{len} {bar:?} {offset}: {buf:02x?} {r:?}")
             }
             7..=11 => {
                 let reg = rng.below(8) as u64;
                 // TX more often, to fill and overrun the FIFOs.
                 let reg = if rng.below(3) == 0 { TX } else { reg };
                 let value = rng.byte();
-                format!("out {bar} {reg} {value:#x}: {:?}", outb(m, bar, reg, value))
+                format!(
+                    "out {bar:?} {reg} {value:#x}: {:?}",
+                    outb(m, bar, reg, value)
+                )
             }
             12 => {
                 let offset = (rng.below(64) * 4) as u64;
@@ -298,7 +301,7 @@ fn exercise(m: &mut Mtty, seed: u64, steps: usize) -> Vec<String> {
 }
 
 /// `a` and `b` behave identically from now on.
-fn assert_same_behaviour(a: &mut Mtty, b: &mut Mtty, what: &str) {
+fn assert_same_behaviour(a: &mut Card, b: &mut Card, what: &str) {
     for seed in [0x9e37_79b9_7f4a_7c15, 0x2545_f491_4f6c_dd1d] {
         let (la, lb) = (exercise(a, seed, 600), exercise(b, seed, 600));
         for (i, (x, y)) in la.iter().zip(&lb).enumerate() {
@@ -313,7 +316,7 @@ fn assert_same_behaviour(a: &mut Mtty, b: &mut Mtty, what: &str) {
 /// on success it saves `payload` back, with its own IRQ bytes if its
 /// active index is not the payload's.
 fn check_load(
-    target: fn(Ports) -> Mtty,
+    target: fn(Ports) -> Card,
     ports: Ports,
     payload: &[u8],
     expected: Result<(), StateError>,

@@ -4,7 +4,7 @@
 
 use super::*;
 
-fn send(m: &mut Mtty, bar: u32, bytes: &[u8]) {
+fn send(m: &mut Card, bar: Region, bytes: &[u8]) {
     for &b in bytes {
         let _ = outb(m, bar, TX, b);
     }
@@ -138,7 +138,7 @@ fn iir_reports_sources_in_16550_priority_order() {
 #[test]
 fn ier_gates_each_source() {
     // Each source, alone, is reported only when its IER bit is set.
-    type Make = fn(&mut Mtty);
+    type Make = fn(&mut Card);
     let sources: [(u8, u8, Make); 4] = [
         (IER_RLSI, IIR_RLSI, |m| send(m, BAR0, &[0; 17])),
         (IER_RDI, IIR_RDI, |m| send(m, BAR0, b"x")),
