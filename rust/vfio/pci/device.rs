@@ -266,6 +266,30 @@ impl<T: Operations> Pci<T> {
         Ok((region, offset))
     }
 
+    /// Checks an access of `len` bytes at file position `pos` (a write if
+    /// `write`) and runs `io` on its pieces, at most [`CHUNK`] bytes each,
+    /// in a scratch buffer.  An empty access does nothing.
+    fn pieces(
+        dev: &Device<T>,
+        pos: u64,
+        len: usize,
+        write: bool,
+        mut io: impl FnMut(Region, u64, &mut [u8]) -> Result,
+    ) -> Result<usize> {
+        if len == 0 {
+            return Ok(0);
+        }
+        let (region, offset) = Self::access(dev, pos, len, write)?;
+        let mut scratch = [0u8; CHUNK];
+        let mut done = 0;
+        while done < len {
+            let piece = scratch.get_mut(..CHUNK.min(len - done)).ok_or(EINVAL)?;
+            io(region, offset + done as u64, piece)?;
+            done += piece.len();
+        }
+        Ok(len)
+    }
+
     fn get_info(arg: UserPtr) -> Result {
         let mut info = IoctlArg::<bindings::vfio_device_info>::read(arg)?;
         info.flags = bindings::VFIO_DEVICE_FLAGS_PCI;
@@ -405,21 +429,11 @@ impl<T: Operations> vfio::Operations for Pci<T> {
         mut buf: UserSliceWriter,
         pos: u64,
     ) -> Result<usize> {
-        let len = buf.len();
-        if len == 0 {
-            return Ok(0);
-        }
-        let (region, offset) = Self::access(dev, pos, len, false)?;
-        let mut scratch = [0u8; CHUNK];
-        let mut done = 0;
-        while done < len {
-            let piece = scratch.get_mut(..CHUNK.min(len - done)).ok_or(EINVAL)?;
-            T::read(dev, open, region, offset + done as u64, piece)?;
+        Self::pieces(dev, pos, buf.len(), false, |region, offset, piece| {
+            T::read(dev, open, region, offset, piece)?;
             // Copied out after the driver returned: this may fault.
-            buf.write_slice(piece)?;
-            done += piece.len();
-        }
-        Ok(len)
+            buf.write_slice(piece)
+        })
     }
 
     fn write(
@@ -428,21 +442,11 @@ impl<T: Operations> vfio::Operations for Pci<T> {
         mut buf: UserSliceReader,
         pos: u64,
     ) -> Result<usize> {
-        let len = buf.len();
-        if len == 0 {
-            return Ok(0);
-        }
-        let (region, offset) = Self::access(dev, pos, len, true)?;
-        let mut scratch = [0u8; CHUNK];
-        let mut done = 0;
-        while done < len {
-            let piece = scratch.get_mut(..CHUNK.min(len - done)).ok_or(EINVAL)?;
+        Self::pieces(dev, pos, buf.len(), true, |region, offset, piece| {
             // Copied in before the driver is called: this may fault.
             buf.read_slice(piece)?;
-            T::write(dev, open, region, offset + done as u64, piece)?;
-            done += piece.len();
-        }
-        Ok(len)
+            T::write(dev, open, region, offset, piece)
+        })
     }
 
     fn ioctl(dev: &Device<T>, open: &T::OpenData, cmd: u32, arg: UserPtr) -> Result<isize> {
