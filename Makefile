@@ -6,7 +6,7 @@
 #   make check      run every test in a virtme-ng VM     (T=<test> for one)
 #   make run        boot, create an mdev, run a nested QEMU guest on it
 #   make bench      the Rust driver against the C mtty sample, as ratios
-#   make nested-soak  the nested guest test RUNS times (default 20)
+#   make nested-soak  a nested test RUNS times (default 20; SOAK_TEST=nested_migration)
 #   make fuzz       the fuzzer, long: SEED=<n> COUNT=<ops per driver>
 #   make kernel     only (re)build the cached patched kernel
 #   make rustdoc    the Rust API documentation, into build/rustdoc
