@@ -8,11 +8,12 @@
 //! instance is a VFIO PCI device (4348:3253) with config space, one 8-byte
 //! I/O BAR per port, and INTx (auto-masked) or MSI through eventfds.
 //!
-//! The crate has three parts:
+//! The module has three parts:
 //!
-//! - `abstractions` (`../../rust/`): generic, safe wrappers of VFIO, mdev,
-//!   eventfd and the VM reference; compiled into this crate because an
-//!   out-of-tree Rust module is a single crate;
+//! - the crate [`rust_mdev`] (`../../rust/`): generic, safe wrappers of
+//!   VFIO, mdev, eventfd and the VM reference, a library crate of its own
+//!   that this crate is compiled against (`--extern rust_mdev`, see the
+//!   top-level `Kbuild`) and whose object is linked into the module;
 //! - `model` (`model/`): the device itself (PCI config space, UARTs,
 //!   interrupt state) as plain Rust without kernel calls, also tested on the
 //!   host;
@@ -48,11 +49,10 @@ use kernel::{
     uaccess::{UserPtr, UserSliceReader, UserSliceWriter},
 };
 
-#[path = "../../rust/mod.rs"]
-pub mod abstractions;
 mod model;
 
-use abstractions::{
+use model::{IrqError, IrqIndex, Mtty, Ports};
+use rust_mdev::{
     class::ClassDevice,
     eventfd::EventFd,
     mdev,
@@ -64,7 +64,6 @@ use abstractions::{
     },
     vm::{Vm, VmRef},
 };
-use model::{IrqError, IrqIndex, Mtty, Ports};
 
 module! {
     type: RustMtty,
