@@ -371,7 +371,7 @@ impl vfio::Operations for MttyVfio {
         let instance = dev.data();
         // A VM that is already being destroyed is as good as none for a
         // serial card: open without it.
-        let vm = vm.and_then(|vm| vm.to_owned().ok());
+        let vm = vm.and_then(|vm| vm.get().ok());
         try_pin_init!(OpenInstance {
             card <- new_mutex!(Card::new(instance.ports)),
             // Last, so that the flag is only set when the open succeeds.
