@@ -35,7 +35,7 @@
 //!
 //! C header: [`include/linux/mdev.h`](srctree/include/linux/mdev.h)
 
-use super::{sysfs::SysfsBuffer, vfio, RawDevice};
+use super::{raw_device, sysfs::SysfsBuffer, vfio};
 use core::{
     marker::PhantomData,
     mem::MaybeUninit,
@@ -43,7 +43,7 @@ use core::{
     sync::atomic::{AtomicI32, Ordering},
 };
 use kernel::{
-    bindings,
+    bindings, device,
     error::VTABLE_DEFAULT_ERROR,
     ffi::{c_char, c_int, c_uint},
     init,
@@ -89,15 +89,21 @@ impl Device {
     fn as_raw(&self) -> *mut bindings::mdev_device {
         self.0.get()
     }
-}
 
-// SAFETY: The embedded `struct device` is valid while `&self` is (type
-// invariant), and the mdev core holds a reference on it while the device
-// exists.
-unsafe impl RawDevice for Device {
-    fn raw_device(&self) -> *mut bindings::device {
+    /// Returns the C `struct device` of the instance, valid while `self` is
+    /// borrowed.
+    pub(crate) fn raw_device(&self) -> *mut bindings::device {
         // SAFETY: By the type invariant the `mdev_device` is valid.
         unsafe { addr_of_mut!((*self.as_raw()).dev) }
+    }
+}
+
+impl AsRef<device::Device> for Device {
+    fn as_ref(&self) -> &device::Device {
+        // SAFETY: The embedded `struct device` is valid while `&self` is
+        // (type invariant), and the mdev core holds a reference on it while
+        // the instance exists.
+        unsafe { device::Device::as_ref(self.raw_device()) }
     }
 }
 
@@ -565,6 +571,11 @@ const POLL_MS: u32 = 20;
 
 /// A registered mdev parent: a device with the types of driver `T`.
 ///
+/// The parent device is `P`, something that gives a
+/// [`kernel::device::Device`] (for example a
+/// [`ClassDevice`](crate::class::ClassDevice)) and holds it while the
+/// parent is registered.
+///
 /// Dropping it unregisters the parent, which removes all its instances (each
 /// removal waits until user space has closed the instance), then drops the
 /// parent device and the parent's reference to the driver registration.
@@ -587,7 +598,7 @@ const POLL_MS: u32 = 20;
 /// `raw` is registered with `mdev_register_parent()` for `device`, the driver
 /// of `driver` and the types of `types`, whose buffer is never reallocated.
 #[pin_data(PinnedDrop)]
-pub struct Parent<T: Driver, P: RawDevice + Send + Sync> {
+pub struct Parent<T: Driver, P: AsRef<device::Device> + Send + Sync> {
     #[pin]
     inner: ParentRaw<T>,
     types: KVec<TypeSlot<T::TypeData>>,
@@ -599,15 +610,15 @@ pub struct Parent<T: Driver, P: RawDevice + Send + Sync> {
 }
 
 /// Returns the reference count of `dev`.
-///
-/// # Safety
-///
-/// `dev` must be a valid `struct device`.
-unsafe fn device_refs(dev: *mut bindings::device) -> i32 {
-    // SAFETY: `dev` is valid; its `refcount_t` is an `atomic_t`, an `int`
-    // that the kernel only accesses atomically.
-    let counter =
-        unsafe { AtomicI32::from_ptr(addr_of_mut!((*dev).kobj.kref.refcount.refs.counter)) };
+fn device_refs(dev: &device::Device) -> i32 {
+    // SAFETY: `dev` is a valid `struct device` while it is borrowed; its
+    // `refcount_t` is an `atomic_t`, an `int` that the kernel only accesses
+    // atomically.
+    let counter = unsafe {
+        AtomicI32::from_ptr(addr_of_mut!(
+            (*raw_device(dev)).kobj.kref.refcount.refs.counter
+        ))
+    };
     // Acquire: pairs with the release of a `put_device()`, after which the
     // releasing code no longer reads what the reference protected.
     counter.load(Ordering::Acquire)
@@ -615,12 +626,12 @@ unsafe fn device_refs(dev: *mut bindings::device) -> i32 {
 
 // SAFETY: The parent may be unregistered on any thread; `P` is `Send`, type
 // data is `Send + Sync`, and the raw pointers are only used by the mdev core.
-unsafe impl<T: Driver, P: RawDevice + Send + Sync> Send for Parent<T, P> {}
+unsafe impl<T: Driver, P: AsRef<device::Device> + Send + Sync> Send for Parent<T, P> {}
 
 // SAFETY: `&Parent` only gives `&P`, which is `Sync`.
-unsafe impl<T: Driver, P: RawDevice + Send + Sync> Sync for Parent<T, P> {}
+unsafe impl<T: Driver, P: AsRef<device::Device> + Send + Sync> Sync for Parent<T, P> {}
 
-impl<T: Driver, P: RawDevice + Send + Sync> Parent<T, P> {
+impl<T: Driver, P: AsRef<device::Device> + Send + Sync> Parent<T, P> {
     /// Registers `device` as a parent of instances of `types`, bound to the
     /// driver `driver`, with parent data `data`.
     pub fn new(
@@ -639,10 +650,9 @@ impl<T: Driver, P: RawDevice + Send + Sync> Parent<T, P> {
                 type_ptrs.push(s.raw.get(), GFP_KERNEL)?;
             }
             let nr_types = c_uint::try_from(types.len()).map_err(|_| EINVAL)?;
-            let dev = device.raw_device();
+            let dev = raw_device(device.as_ref());
             let drv = driver.as_raw();
-            // SAFETY: `device` holds `dev`.
-            let base_refs = unsafe { device_refs(dev) };
+            let base_refs = device_refs(device.as_ref());
 
             // SAFETY: `slot` is valid for writes.  Moving the vectors does not
             // move their buffers.
@@ -698,7 +708,7 @@ impl<T: Driver, P: RawDevice + Send + Sync> Parent<T, P> {
 }
 
 #[pinned_drop]
-impl<T: Driver, P: RawDevice + Send + Sync> PinnedDrop for Parent<T, P> {
+impl<T: Driver, P: AsRef<device::Device> + Send + Sync> PinnedDrop for Parent<T, P> {
     fn drop(self: Pin<&mut Self>) {
         // SAFETY: By the type invariant the parent is registered.  This
         // removes every instance and the types' sysfs directories; the types'
@@ -709,10 +719,9 @@ impl<T: Driver, P: RawDevice + Send + Sync> PinnedDrop for Parent<T, P> {
         // Wait for the releases of the instances and types, which read this
         // object (see above): the last thing each type's release does is to
         // put its reference on the parent device.
-        let dev = self.device.raw_device();
+        let dev = self.device.as_ref();
         let mut waited_ms = 0u32;
-        // SAFETY: `self.device` holds `dev`.
-        while unsafe { device_refs(dev) } > self.base_refs {
+        while device_refs(dev) > self.base_refs {
             // SAFETY: Sleeping is allowed here (the drop of a parent runs
             // in process context, like `mdev_unregister_parent()`).
             unsafe { bindings::msleep(POLL_MS) };
@@ -720,8 +729,7 @@ impl<T: Driver, P: RawDevice + Send + Sync> PinnedDrop for Parent<T, P> {
             if waited_ms % 10_000 == 0 {
                 pr_warn!(
                     "mdev parent: {} reference(s) to the parent device still held after {} s\n",
-                    // SAFETY: As above.
-                    unsafe { device_refs(dev) }.saturating_sub(self.base_refs),
+                    device_refs(dev).saturating_sub(self.base_refs),
                     waited_ms / 1000
                 );
             }

@@ -43,20 +43,19 @@ pub mod sysfs;
 pub mod vfio;
 pub mod vm;
 
-use kernel::bindings;
+use kernel::{bindings, device::Device};
 
 /// The prefix of this crate's own messages (`pr_warn!` and friends expect it
 /// at the crate root; a driver's comes from its `module!`).
 const __LOG_PREFIX: &[u8] = b"rust_mdev\0";
 
-/// A type that is, or embeds, a C `struct device` that outlives the borrow.
+/// Returns the C `struct device` of `dev`.
 ///
-/// # Safety
-///
-/// [`RawDevice::raw_device`] must return a pointer to a valid `struct device`
-/// whose reference count is held (by the implementer or by its owner) for at
-/// least as long as the `&self` borrow lasts.
-pub unsafe trait RawDevice {
-    /// Returns the C `struct device`.
-    fn raw_device(&self) -> *mut bindings::device;
+/// `Device::as_raw()` does the same but is private to the kernel crate in
+/// 6.12.  `Device` is `#[repr(transparent)]` over `Opaque<bindings::device>`,
+/// which has the layout of `bindings::device`, so the address of a `Device`
+/// is the address of its `struct device`; it is valid for as long as `dev`
+/// is borrowed (an invariant of `Device`).
+fn raw_device(dev: &Device) -> *mut bindings::device {
+    core::ptr::from_ref(dev).cast_mut().cast()
 }

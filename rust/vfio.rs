@@ -34,7 +34,7 @@ pub mod ioctl;
 pub mod migration;
 pub mod pci;
 
-use super::{mdev, vm::VmRef, RawDevice};
+use crate::{mdev, vm::VmRef};
 use core::{
     cell::UnsafeCell,
     marker::PhantomData,
