@@ -35,7 +35,7 @@
 //!
 //! C header: [`include/linux/mdev.h`](srctree/include/linux/mdev.h)
 
-use super::{raw_device, sysfs::SysfsBuffer, vfio};
+use super::{raw_device, sysfs::SysfsBuffer, try_ffi_init, vfio};
 use core::{
     marker::PhantomData,
     mem::MaybeUninit,
@@ -44,9 +44,8 @@ use core::{
 };
 use kernel::{
     bindings, device,
-    error::VTABLE_DEFAULT_ERROR,
+    error::{to_result, VTABLE_DEFAULT_ERROR},
     ffi::{c_char, c_int, c_uint},
-    init,
     prelude::*,
     str::CStr,
     sync::Arc,
@@ -218,6 +217,11 @@ impl<D: 'static> TypeSlot<D> {
         }
     }
 
+    /// Returns the `struct mdev_type` to register.
+    fn as_raw(&self) -> *mut bindings::mdev_type {
+        self.raw.get()
+    }
+
     /// Returns the type registered as `raw`.
     ///
     /// # Safety
@@ -237,8 +241,10 @@ impl<D: 'static> TypeSlot<D> {
 /// # Invariants
 ///
 /// `raw` is at offset 0.
+#[pin_data]
 #[repr(C)]
 struct ParentRaw<T: Driver> {
+    #[pin]
     raw: Opaque<bindings::mdev_parent>,
     data: T::ParentData,
 }
@@ -424,54 +430,46 @@ unsafe impl<T: Driver> Sync for DriverRegistration<T> {}
 impl<T: Driver> DriverRegistration<T> {
     /// Registers the driver `T` of module `module`.
     pub fn new(module: &'static ThisModule) -> impl PinInit<Self, Error> {
-        let closure = move |slot: *mut Self| {
-            let mut attributes = AttributeTable::<T>::new()?;
-            let dev_groups = attributes.dev_groups();
-            // SAFETY: `slot` is valid for writes; the table is moved into it
-            // without moving the buffers the pointers point to.
-            unsafe { addr_of_mut!((*slot).attributes).write(attributes) };
-            // SAFETY: As above.
-            unsafe { addr_of_mut!((*slot)._p).write(PhantomData) };
-
-            // SAFETY: All zeros is a valid `mdev_driver`.
-            let mut drv: bindings::mdev_driver = unsafe { MaybeUninit::zeroed().assume_init() };
-            drv.device_api = T::DEVICE_API.as_char_ptr();
-            drv.max_instances = T::MAX_INSTANCES;
-            drv.probe = Some(Self::probe);
-            drv.remove = Some(Self::remove);
-            drv.get_available = if T::HAS_GET_AVAILABLE {
-                Some(Self::get_available)
-            } else {
-                None
-            };
-            drv.show_description = if T::HAS_SHOW_DESCRIPTION {
-                Some(Self::show_description)
-            } else {
-                None
-            };
-            drv.driver.name = T::NAME.as_char_ptr();
-            drv.driver.owner = module.as_ptr();
-            drv.driver.dev_groups = dev_groups;
-
-            // SAFETY: `slot` is valid for writes and pinned.
-            let raw = unsafe { Opaque::raw_get(addr_of_mut!((*slot).raw)) };
-            // SAFETY: As above.
-            unsafe { raw.write(drv) };
-            // SAFETY: `raw` is a filled-in driver in pinned memory that stays
-            // registered until `PinnedDrop` unregisters it.
-            // INVARIANT: Registered on success.
-            let ret = unsafe { bindings::mdev_register_driver(raw) };
-            if ret != 0 {
-                // SAFETY: The table was written above and the driver is not
-                // registered, so nothing refers to it.
-                unsafe { core::ptr::drop_in_place(addr_of_mut!((*slot).attributes)) };
-                return Err(Error::from_errno(ret));
-            }
-            Ok(())
-        };
-        // SAFETY: On success the closure initialised every field; on failure
-        // it dropped what it had initialised.
-        unsafe { init::pin_init_from_closure(closure) }
+        try_pin_init!(Self {
+            attributes: AttributeTable::new()?,
+            _p: PhantomData,
+            // Registered last: the driver core reads the attribute table
+            // from then on.
+            raw <- {
+                let dev_groups = attributes.dev_groups();
+                try_ffi_init(move |raw: *mut bindings::mdev_driver| {
+                    // SAFETY: All zeros is a valid `mdev_driver`.
+                    let mut drv: bindings::mdev_driver =
+                        unsafe { MaybeUninit::zeroed().assume_init() };
+                    drv.device_api = T::DEVICE_API.as_char_ptr();
+                    drv.max_instances = T::MAX_INSTANCES;
+                    drv.probe = Some(Self::probe);
+                    drv.remove = Some(Self::remove);
+                    drv.get_available = if T::HAS_GET_AVAILABLE {
+                        Some(Self::get_available)
+                    } else {
+                        None
+                    };
+                    drv.show_description = if T::HAS_SHOW_DESCRIPTION {
+                        Some(Self::show_description)
+                    } else {
+                        None
+                    };
+                    drv.driver.name = T::NAME.as_char_ptr();
+                    drv.driver.owner = module.as_ptr();
+                    drv.driver.dev_groups = dev_groups;
+                    // SAFETY: `raw` is valid for writes.
+                    unsafe { raw.write(drv) };
+                    // SAFETY: `raw` is a filled-in driver in pinned memory
+                    // that stays registered until `PinnedDrop` unregisters
+                    // it; its `dev_groups` point into the table of the
+                    // field `attributes`, whose buffers do not move.
+                    // INVARIANT: Registered on success; on failure the
+                    // fields written so far are dropped.
+                    to_result(unsafe { bindings::mdev_register_driver(raw) })
+                })
+            },
+        }? Error)
     }
 
     fn as_raw(&self) -> *mut bindings::mdev_driver {
@@ -595,13 +593,14 @@ const POLL_MS: u32 = 20;
 ///
 /// # Invariants
 ///
-/// `raw` is registered with `mdev_register_parent()` for `device`, the driver
-/// of `driver` and the types of `types`, whose buffer is never reallocated.
+/// `inner.raw` is registered with `mdev_register_parent()` for the device of
+/// `device`, the driver of `driver` and the types of `type_slots` (through
+/// `type_ptrs`), whose buffers are never reallocated.
 #[pin_data(PinnedDrop)]
 pub struct Parent<T: Driver, P: AsRef<device::Device> + Send + Sync> {
     #[pin]
     inner: ParentRaw<T>,
-    types: KVec<TypeSlot<T::TypeData>>,
+    type_slots: KVec<TypeSlot<T::TypeData>>,
     type_ptrs: KVec<*mut bindings::mdev_type>,
     device: P,
     driver: Arc<DriverRegistration<T>>,
@@ -640,60 +639,49 @@ impl<T: Driver, P: AsRef<device::Device> + Send + Sync> Parent<T, P> {
         types: &'static [Type<T::TypeData>],
         data: T::ParentData,
     ) -> impl PinInit<Self, Error> {
-        let closure = move |slot: *mut Self| {
-            let mut slots = KVec::with_capacity(types.len(), GFP_KERNEL)?;
-            let mut type_ptrs = KVec::with_capacity(types.len(), GFP_KERNEL)?;
-            for ty in types {
-                slots.push(TypeSlot::new(ty), GFP_KERNEL)?;
-            }
-            for s in slots.iter() {
-                type_ptrs.push(s.raw.get(), GFP_KERNEL)?;
-            }
-            let nr_types = c_uint::try_from(types.len()).map_err(|_| EINVAL)?;
-            let dev = raw_device(device.as_ref());
-            let drv = driver.as_raw();
-            let base_refs = device_refs(device.as_ref());
-
-            // SAFETY: `slot` is valid for writes.  Moving the vectors does not
-            // move their buffers.
-            unsafe {
-                addr_of_mut!((*slot).inner.data).write(data);
-                addr_of_mut!((*slot).types).write(slots);
-                addr_of_mut!((*slot).device).write(device);
-                addr_of_mut!((*slot).driver).write(driver);
-                addr_of_mut!((*slot).base_refs).write(base_refs);
-            }
-            // SAFETY: As above.
-            let ptrs = unsafe {
-                let p = addr_of_mut!((*slot).type_ptrs);
-                p.write(type_ptrs);
-                (*p).as_mut_ptr()
-            };
-            // SAFETY: `slot` is valid and pinned.
-            let raw = unsafe { Opaque::raw_get(addr_of_mut!((*slot).inner.raw)) };
-            // SAFETY: `raw` is pinned memory (`mdev_register_parent()`
-            // initialises it), `dev` is held by `device`, the driver is
-            // registered, and the types live in `types` until `PinnedDrop`
-            // unregisters the parent.
-            // INVARIANT: Registered on success.
-            let ret = unsafe { bindings::mdev_register_parent(raw, dev, drv, ptrs, nr_types) };
-            if ret != 0 {
-                // SAFETY: The fields were written above and nothing refers to
-                // them after the failed registration.
-                unsafe {
-                    core::ptr::drop_in_place(addr_of_mut!((*slot).inner.data));
-                    core::ptr::drop_in_place(addr_of_mut!((*slot).types));
-                    core::ptr::drop_in_place(addr_of_mut!((*slot).type_ptrs));
-                    core::ptr::drop_in_place(addr_of_mut!((*slot).device));
-                    core::ptr::drop_in_place(addr_of_mut!((*slot).driver));
+        // The fields are initialised in this order; the parent is
+        // registered last, when everything it points to is in place, and
+        // on failure the fields initialised so far are dropped in reverse.
+        try_pin_init!(Self {
+            type_slots: {
+                let mut slots = KVec::with_capacity(types.len(), GFP_KERNEL)?;
+                for ty in types {
+                    slots.push(TypeSlot::new(ty), GFP_KERNEL)?;
                 }
-                return Err(Error::from_errno(ret));
-            }
-            Ok(())
-        };
-        // SAFETY: On success the closure initialised every field; on failure
-        // it dropped what it had initialised.
-        unsafe { init::pin_init_from_closure(closure) }
+                slots
+            },
+            type_ptrs: {
+                let mut ptrs = KVec::with_capacity(type_slots.len(), GFP_KERNEL)?;
+                for slot in type_slots.iter() {
+                    ptrs.push(slot.as_raw(), GFP_KERNEL)?;
+                }
+                ptrs
+            },
+            driver,
+            device,
+            base_refs: device_refs((*device).as_ref()),
+            inner <- {
+                let nr_types = c_uint::try_from(type_ptrs.len()).map_err(|_| EINVAL)?;
+                let type_array = type_ptrs.as_mut_ptr();
+                let dev = raw_device((*device).as_ref());
+                let drv = driver.as_raw();
+                try_pin_init!(ParentRaw::<T> {
+                    data,
+                    raw <- try_ffi_init(move |raw| {
+                        // SAFETY: `raw` is pinned memory, which
+                        // `mdev_register_parent()` initialises; `dev` is
+                        // held by the field `device`, the driver is
+                        // registered, and the types live in the buffer of
+                        // the field `type_slots` until `PinnedDrop`
+                        // unregisters the parent.
+                        // INVARIANT: Registered on success.
+                        to_result(unsafe {
+                            bindings::mdev_register_parent(raw, dev, drv, type_array, nr_types)
+                        })
+                    }),
+                }? Error)
+            },
+        }? Error)
     }
 
     /// Returns the parent device.

@@ -43,7 +43,7 @@ pub mod sysfs;
 pub mod vfio;
 pub mod vm;
 
-use kernel::{bindings, device::Device};
+use kernel::{bindings, device::Device, init, prelude::*, types::Opaque};
 
 /// The prefix of this crate's own messages (`pr_warn!` and friends expect it
 /// at the crate root; a driver's comes from its `module!`).
@@ -58,4 +58,21 @@ const __LOG_PREFIX: &[u8] = b"rust_mdev\0";
 /// is borrowed (an invariant of `Device`).
 fn raw_device(dev: &Device) -> *mut bindings::device {
     core::ptr::from_ref(dev).cast_mut().cast()
+}
+
+/// Creates an initialiser of an `Opaque<T>` that calls `init_func` on the
+/// uninitialised `T` and fails if it fails.
+///
+/// This is `Opaque::try_ffi_init()` of later kernels (6.12 only has the
+/// infallible `Opaque::ffi_init()`): a C registration function that both
+/// initialises a structure and may fail becomes one field initialiser of a
+/// `try_pin_init!`, run after the fields it depends on.
+fn try_ffi_init<T, E>(
+    init_func: impl FnOnce(*mut T) -> Result<(), E>,
+) -> impl PinInit<Opaque<T>, E> {
+    // SAFETY: `Opaque<T>` may hold an uninitialised or partly initialised
+    // `T` and has no drop glue, so whatever `init_func` leaves in the slot
+    // is a valid `Opaque<T>` on success and needs no clean-up on failure;
+    // the slot is pinned, and the closure does not move it.
+    unsafe { init::pin_init_from_closure(move |slot| init_func(Opaque::raw_get(slot))) }
 }
