@@ -10,11 +10,12 @@
 //!   PCI region encoding of the file position;
 //! - [`vm`]: the VM (`struct kvm`) associated with an open VFIO device, as a
 //!   borrowed [`vm::VmRef`] or a counted [`vm::Vm`];
-//! - [`mdev`]: an mdev driver, its types and a parent device;
+//! - [`mdev`]: an mdev driver, its types, its instances and a parent device;
 //! - [`eventfd`]: an owned eventfd context, for interrupt triggers;
 //! - [`class`]: a standalone device in a class of its own, usable as an mdev
 //!   parent;
-//! - [`sysfs`]: the output buffer of a sysfs `show` callback.
+//! - [`sysfs`]: the output buffer of a sysfs `show` callback, and the
+//!   attribute tables of a driver.
 //!
 //! # How this crate is built and used
 //!
