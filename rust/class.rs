@@ -10,9 +10,8 @@
 //!
 //! C header: [`include/linux/device/class.h`](srctree/include/linux/device/class.h)
 
-use super::RawDevice;
 use core::ptr::NonNull;
-use kernel::{bindings, error::from_err_ptr, prelude::*, str::CStr};
+use kernel::{bindings, device::Device, error::from_err_ptr, prelude::*, str::CStr};
 
 /// A registered class with one registered device in it.
 ///
@@ -76,11 +75,12 @@ impl ClassDevice {
     }
 }
 
-// SAFETY: By the type invariant `dev` is registered, and it stays registered
-// (and referenced) until `self` is dropped.
-unsafe impl RawDevice for ClassDevice {
-    fn raw_device(&self) -> *mut bindings::device {
-        self.dev.as_ptr()
+impl AsRef<Device> for ClassDevice {
+    fn as_ref(&self) -> &Device {
+        // SAFETY: By the type invariant `dev` is registered, and it stays
+        // registered (and referenced) until `self` is dropped, so for longer
+        // than the borrow.
+        unsafe { Device::as_ref(self.dev.as_ptr()) }
     }
 }
 

@@ -25,7 +25,7 @@
 //!   Anything taken at open time (eventfds, a VM reference) therefore cannot
 //!   outlive the open.
 //! - The VM given to `open_device` is a [`VmRef`] borrowed for that call; to
-//!   keep it, the driver takes its own reference with [`VmRef::to_owned`],
+//!   keep it, the driver takes its own reference with [`VmRef::get`],
 //!   typically into its `OpenData`.
 //!
 //! C header: [`include/linux/vfio.h`](srctree/include/linux/vfio.h)
@@ -34,7 +34,7 @@ pub mod ioctl;
 pub mod migration;
 pub mod pci;
 
-use super::{mdev, vm::VmRef, RawDevice};
+use crate::{mdev, vm::VmRef};
 use core::{
     cell::UnsafeCell,
     marker::PhantomData,

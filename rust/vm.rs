@@ -18,7 +18,7 @@
 //!
 //! So a driver cannot keep a VM without holding a reference: the only way
 //! from a [`VmRef`] to something that outlives the callback is
-//! [`VmRef::to_owned`].  The driver never sees a `struct kvm` pointer, and
+//! [`VmRef::get`].  The driver never sees a `struct kvm` pointer, and
 //! this crate does not depend on KVM's symbols (KVM may be a module that is
 //! loaded after VFIO).
 //!
@@ -65,7 +65,10 @@ impl<'a> VmRef<'a> {
     /// This also pins the module that owns the VM until the returned [`Vm`]
     /// is dropped.  Fails with `ENODEV` if the VM is already being destroyed
     /// or its module is going away.
-    pub fn to_owned(&self) -> Result<Vm> {
+    ///
+    /// Named after the C function it calls, `vfio_kvm_get()` (as
+    /// `get_device()` takes a reference on a device).
+    pub fn get(&self) -> Result<Vm> {
         // SAFETY: By the type invariant both pointers are valid for `'a`.
         if unsafe { bindings::vfio_kvm_get(self.kvm.as_ptr(), self.ops.as_ptr()) } {
             // INVARIANT: `vfio_kvm_get()` succeeded, so this object owns a
@@ -106,8 +109,8 @@ unsafe impl Send for Vm {}
 unsafe impl Sync for Vm {}
 
 impl Vm {
-    /// Borrows the VM.
-    pub fn as_ref(&self) -> VmRef<'_> {
+    /// Borrows the VM, as the callbacks see it.
+    pub fn as_vm_ref(&self) -> VmRef<'_> {
         // INVARIANT: The reference owned by `self` keeps `kvm` and `ops`
         // valid for as long as `self` is borrowed.
         VmRef {
@@ -123,7 +126,7 @@ impl Vm {
     /// module is being forcibly unloaded; it is fallible rather than
     /// [`Clone`] because the C operation is.
     pub fn try_clone(&self) -> Result<Vm> {
-        self.as_ref().to_owned()
+        self.as_vm_ref().get()
     }
 }
 

@@ -26,8 +26,10 @@ BUILD=$TOP/build
 JOBS=${JOBS:-$(($(nproc) + 1))}
 # The Rust module built for each kernel (scripts/prepare.sh): in the
 # checkout for the debug kernel, in a copy under build/ for the other.
-MODULE_KO=$TOP/samples/rust_mtty/rust_mtty.ko
-MODULE_KO_PROD=$BUILD/prod-module/samples/rust_mtty/rust_mtty.ko
+# The top-level Kbuild links each module there from the library crate
+# (rust/) and the driver's crate (samples/<driver>/).
+MODULE_KO=$TOP/rust_mtty.ko
+MODULE_KO_PROD=$BUILD/prod-module/rust_mtty.ko
 
 # The rustup toolchain, if any, has no rust-src: Debian's rustc must win.
 # virtme-ng lives in a virtual environment of the cache (scripts/deps.sh).

@@ -5,13 +5,15 @@
 #              (rustfmt --check --edition 2021, what `make rustfmtcheck`
 #              runs in the kernel); the model-tests crate has a
 #              rustfmt.toml of its own: cargo fmt --check there
-#   clippy     no clippy warning, warnings being errors, in the module
+#   clippy     no clippy warning, warnings being errors, in the module's
+#              two crates, the library rust_mdev and the driver rust_mtty
 #              (scripts/prepare.sh module CLIPPY=1, what `make clippy`
 #              runs) and in the model-tests crate (cargo clippy
 #              --all-targets).  The model test of `make check` runs the
 #              crate's unit tests, not clippy.
-#   rustdoc    the API documentation of rust/ and the driver builds with
-#              rustdoc, warnings as errors (scripts/rustdoc.sh)
+#   rustdoc    the API documentation of the library (rust/) and of the
+#              driver builds with rustdoc, warnings as errors
+#              (scripts/rustdoc.sh)
 #   series     the series of kernel/patches/ applies to the pristine
 #              source of $KSRC_TARBALL, patch by patch and in order, with
 #              git am, as a maintainer applies it (no fuzz, unlike the
@@ -59,8 +61,9 @@ mapfile -t rust_files < <(cd "$TOP" && find rust samples -name '*.rs' \
 rustfmt_kernel() {
 	[ ${#rust_files[@]} -gt 0 ] || { echo "no Rust file found"; return 1; }
 	# rustfmt also formats the modules a file declares, so a file can be
-	# reported more than once, under paths such as samples/x/../../rust/:
-	# each diff is shown once.
+	# reported more than once (under its own path and under its crate
+	# root's, or a path such as samples/x/../model/): each diff is shown
+	# once.
 	(cd "$TOP" && rustfmt --check --edition 2021 --color never "${rust_files[@]}" 2>&1) |
 		awk 'BEGIN { keep = 1 }
 		     /^Diff in / { p = $3; while (sub(/[^\/]+\/\.\.\//, "", p)) {}; keep = !seen[p]++ }
@@ -78,8 +81,9 @@ gate "cargo fmt --check: samples/rust_mtty/model-tests" \
 # took effect; a tree of one's own (KDIR) may lack it, and then gets
 # -Dwarnings through KRUSTFLAGS.  Since the flag is on the command line
 # that Kbuild records, a module object it leaves up to date was built by
-# clippy with warnings as errors, too.  Warnings that still got through
-# (modpost's, say) fail the check as well.
+# clippy with warnings as errors, too.  Kbuild compiles both crates of the
+# module (the library rust/rust_mdev.o and the driver) with clippy-driver.
+# Warnings that still got through (modpost's, say) fail the check as well.
 module_clippy() {
 	local args=(CLIPPY=1) log=$tmp/module.log rc=0
 	[ -z "$KDIR_FROM_USER" ] || grep -qx CONFIG_WERROR=y "$KDIR/.config" ||
@@ -92,7 +96,7 @@ module_clippy() {
 		return 1
 	fi
 }
-gate "clippy, warnings as errors: the module (scripts/prepare.sh module CLIPPY=1)" module_clippy
+gate "clippy, warnings as errors: the module, crates rust_mdev and rust_mtty (scripts/prepare.sh module CLIPPY=1)" module_clippy
 gate "cargo clippy --all-targets -- -D warnings: samples/rust_mtty/model-tests" \
 	bash -c 'cd "$1" && cargo --color never clippy --all-targets -- -D warnings' _ "$model"
 
@@ -100,7 +104,7 @@ gate "cargo clippy --all-targets -- -D warnings: samples/rust_mtty/model-tests" 
 # The API documentation of the abstractions and the driver, with rustdoc's
 # lints as errors (scripts/rustdoc.sh, `make rustdoc`), into build/rustdoc,
 # from the module build of the clippy check above.
-gate "rustdoc -D warnings: rust/ and samples/rust_mtty (scripts/rustdoc.sh, into build/rustdoc)" \
+gate "rustdoc -D warnings: crates rust_mdev and rust_mtty (scripts/rustdoc.sh, into build/rustdoc)" \
 	"$TOP/scripts/rustdoc.sh"
 
 # --- the series applies ------------------------------------------------------

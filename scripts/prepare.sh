@@ -67,7 +67,8 @@ do_module_prod() {
 	fi
 	# 6.12 builds an external module in its source directory: the one
 	# for the other kernel is built in a copy of the sources.
-	local dir=${MODULE_KO_PROD%/samples/*}
+	local dir
+	dir=$(dirname "$MODULE_KO_PROD")
 	mkdir -p "$dir"
 	rsync -a --delete --include='*/' --include=Kbuild --include='*.rs' \
 		--include='*.h' --exclude='model-tests/' --exclude='*' \

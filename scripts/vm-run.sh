@@ -6,7 +6,7 @@ set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 OUT=$1
 drv=${MDEV_DRIVER:-rust_mtty}
-export RUST_MTTY_KO=${RUST_MTTY_KO:-$TOP/samples/rust_mtty/rust_mtty.ko}
+export RUST_MTTY_KO=${RUST_MTTY_KO:-$TOP/rust_mtty.ko}
 export L2_INITRD=$TOP/build/l2-initramfs.cpio.gz VERBOSE=1
 BZIMAGE=$(cat "$TOP/build/l2-bzimage-path"); export BZIMAGE
 

@@ -7,7 +7,7 @@ set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 OUT=$1
 VMDIR=$2
-export RUST_MTTY_KO=$TOP/samples/rust_mtty/rust_mtty.ko
+export RUST_MTTY_KO=$TOP/rust_mtty.ko
 # This VM's settings from check.sh: RUST_MTTY_KO, the module for its kernel.
 # shellcheck disable=SC1091
 [ -f "$VMDIR/env" ] && . "$VMDIR/env"

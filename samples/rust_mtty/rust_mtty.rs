@@ -8,11 +8,12 @@
 //! instance is a VFIO PCI device (4348:3253) with config space, one 8-byte
 //! I/O BAR per port, and INTx (auto-masked) or MSI through eventfds.
 //!
-//! The crate has three parts:
+//! The module has three parts:
 //!
-//! - `abstractions` (`../../rust/`): generic, safe wrappers of VFIO, mdev,
-//!   eventfd and the VM reference; compiled into this crate because an
-//!   out-of-tree Rust module is a single crate;
+//! - the crate [`rust_mdev`] (`../../rust/`): generic, safe wrappers of
+//!   VFIO, mdev, eventfd and the VM reference, a library crate of its own
+//!   that this crate is compiled against (`--extern rust_mdev`, see the
+//!   top-level `Kbuild`) and whose object is linked into the module;
 //! - `model` (`model/`): the device itself (PCI config space, UARTs,
 //!   interrupt state) as plain Rust without kernel calls, also tested on the
 //!   host;
@@ -47,11 +48,9 @@ use kernel::{
     sync::{new_mutex, Arc, Mutex},
 };
 
-#[path = "../../rust/mod.rs"]
-pub mod abstractions;
 mod model;
 
-use abstractions::{
+use rust_mdev::{
     class::ClassDevice,
     eventfd::EventFd,
     mdev,
@@ -63,8 +62,8 @@ use abstractions::{
     vm::{Vm, VmRef},
 };
 // The model names regions and interrupts with the abstraction's types.
-use abstractions::vfio::pci as vfio_pci;
 use model::{Card, IrqError, Ports};
+use rust_mdev::vfio::pci as vfio_pci;
 use vfio_pci::{IrqIndex, Region};
 
 module! {
@@ -310,7 +309,7 @@ impl vfio_pci::Operations for VfioOps {
         let instance = dev.data();
         // A VM that is already being destroyed is as good as none for a
         // serial card: open without it.
-        let vm = vm.and_then(|vm| vm.to_owned().ok());
+        let vm = vm.and_then(|vm| vm.get().ok());
         try_pin_init!(OpenDevice {
             state <- new_mutex!(OpenState::new(instance.ports)),
             // Last, so that the flag is only set when the open succeeds.

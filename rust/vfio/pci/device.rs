@@ -3,7 +3,6 @@
 //! The operations of an emulated VFIO PCI device, and the adapter that
 //! implements the VFIO device on top of them.
 
-use super::super::super::{eventfd::EventFd, vm::VmRef};
 use super::{
     super::{
         self as vfio,
@@ -11,6 +10,7 @@ use super::{
     },
     Description, IrqIndex, Region, RegionPos, NUM_IRQS, NUM_REGIONS,
 };
+use crate::{eventfd::EventFd, vm::VmRef};
 use core::{marker::PhantomData, ops::Deref};
 use kernel::{
     bindings,
