@@ -14,7 +14,9 @@
 //! - [`eventfd`]: an owned eventfd context, for interrupt triggers;
 //! - [`class`]: a standalone device in a class of its own, usable as an mdev
 //!   parent;
-//! - [`sysfs`]: the output buffer of a sysfs `show` callback.
+//! - [`sysfs`]: the output buffer of a sysfs `show` callback;
+//! - [`vma`]: a user mapping being set up by an `mmap` callback;
+//! - [`shared_pages`]: memory a driver maps into user space.
 //!
 //! # How these modules are built
 //!
@@ -39,9 +41,11 @@
 pub mod class;
 pub mod eventfd;
 pub mod mdev;
+pub mod shared_pages;
 pub mod sysfs;
 pub mod vfio;
 pub mod vm;
+pub mod vma;
 
 use kernel::bindings;
 

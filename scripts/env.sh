@@ -28,6 +28,10 @@ JOBS=${JOBS:-$(($(nproc) + 1))}
 # checkout for the debug kernel, in a copy under build/ for the other.
 MODULE_KO=$TOP/samples/rust_mtty/rust_mtty.ko
 MODULE_KO_PROD=$BUILD/prod-module/samples/rust_mtty/rust_mtty.ko
+# The second sample, built by the same Kbuild beside it (drivers.sh finds
+# it from RUST_MTTY_KO).
+MSHM_KO=$TOP/samples/rust_mshm/rust_mshm.ko
+MSHM_KO_PROD=$BUILD/prod-module/samples/rust_mshm/rust_mshm.ko
 
 # The rustup toolchain, if any, has no rust-src: Debian's rustc must win.
 # virtme-ng lives in a virtual environment of the cache (scripts/deps.sh).
