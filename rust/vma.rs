@@ -60,13 +60,13 @@ impl VmaNew {
     pub fn start(&self) -> usize {
         // SAFETY: The VMA is valid (type invariant) and its range is fixed
         // while the `mmap_lock` is held.
-        unsafe { (*self.as_raw()).__bindgen_anon_1.__bindgen_anon_1.vm_start as usize }
+        unsafe { (*self.as_raw()).__bindgen_anon_1.__bindgen_anon_1.vm_start }
     }
 
     /// Returns the size of the VMA in bytes (a whole number of pages).
     pub fn len(&self) -> usize {
         // SAFETY: As in `start`.
-        let end = unsafe { (*self.as_raw()).__bindgen_anon_1.__bindgen_anon_1.vm_end as usize };
+        let end = unsafe { (*self.as_raw()).__bindgen_anon_1.__bindgen_anon_1.vm_end };
         end.saturating_sub(self.start())
     }
 
@@ -80,7 +80,7 @@ impl VmaNew {
     /// size).
     pub fn pgoff(&self) -> usize {
         // SAFETY: As in `start`.
-        unsafe { (*self.as_raw()).vm_pgoff as usize }
+        unsafe { (*self.as_raw()).vm_pgoff }
     }
 
     /// Whether writes through the mapping reach the file (`MAP_SHARED`):
@@ -124,7 +124,8 @@ impl VmaNew {
         // `vm_insert_page()` needs to set `VM_MIXEDMAP`.  `page` is an order-0
         // page from the page allocator (`Page`'s invariant), not a slab page,
         // which is what `vm_insert_page()` takes; it checks `addr` itself.
-        let ret = unsafe { bindings::vm_insert_page(self.as_raw(), addr as c_ulong, page.as_ptr()) };
+        let ret =
+            unsafe { bindings::vm_insert_page(self.as_raw(), addr, page.as_ptr()) };
         if ret < 0 {
             return Err(Error::from_errno(ret));
         }

@@ -5,11 +5,11 @@
 
 use super::super::super::{eventfd::EventFd, vm::VmRef, vma::VmaNew};
 use super::{
-    mmap::{mmap_target, region_info_caps},
     super::{
         self as vfio,
         ioctl::{self, IoctlArg, IrqData, IrqSet},
     },
+    mmap::{mmap_target, region_info_caps},
     Description, IrqIndex, Region, RegionPos, NUM_IRQS, NUM_REGIONS,
 };
 use core::{marker::PhantomData, ops::Deref};

@@ -108,13 +108,25 @@ impl RegionInfo {
         let id = u16::try_from(bindings::VFIO_REGION_INFO_CAP_SPARSE_MMAP).map_err(|_| EINVAL)?;
         // Version 1 is the only one, and the last capability's `next` is 0.
         put(&mut buf, header + offset_of!(Header, id), &id.to_ne_bytes())?;
-        put(&mut buf, header + offset_of!(Header, version), &1u16.to_ne_bytes())?;
+        put(
+            &mut buf,
+            header + offset_of!(Header, version),
+            &1u16.to_ne_bytes(),
+        )?;
         let nr_areas = u32::try_from(self.mmap.len()).map_err(|_| EINVAL)?;
         put(&mut buf, offset_of!(Cap, nr_areas), &nr_areas.to_ne_bytes())?;
         for (i, area) in self.mmap.iter().enumerate() {
             let at = offset_of!(Cap, areas) + i * size_of::<Area>();
-            put(&mut buf, at + offset_of!(Area, offset), &area.offset.to_ne_bytes())?;
-            put(&mut buf, at + offset_of!(Area, size), &area.size.to_ne_bytes())?;
+            put(
+                &mut buf,
+                at + offset_of!(Area, offset),
+                &area.offset.to_ne_bytes(),
+            )?;
+            put(
+                &mut buf,
+                at + offset_of!(Area, size),
+                &area.size.to_ne_bytes(),
+            )?;
         }
         Ok(buf)
     }
@@ -123,9 +135,7 @@ impl RegionInfo {
 /// Copies `bytes` to `at` of `buf`.
 fn put(buf: &mut [u8], at: usize, bytes: &[u8]) -> Result {
     let end = at.checked_add(bytes.len()).ok_or(EINVAL)?;
-    buf.get_mut(at..end)
-        .ok_or(EINVAL)?
-        .copy_from_slice(bytes);
+    buf.get_mut(at..end).ok_or(EINVAL)?.copy_from_slice(bytes);
     Ok(())
 }
 
