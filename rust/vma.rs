@@ -124,8 +124,7 @@ impl VmaNew {
         // `vm_insert_page()` needs to set `VM_MIXEDMAP`.  `page` is an order-0
         // page from the page allocator (`Page`'s invariant), not a slab page,
         // which is what `vm_insert_page()` takes; it checks `addr` itself.
-        let ret =
-            unsafe { bindings::vm_insert_page(self.as_raw(), addr, page.as_ptr()) };
+        let ret = unsafe { bindings::vm_insert_page(self.as_raw(), addr, page.as_ptr()) };
         if ret < 0 {
             return Err(Error::from_errno(ret));
         }
