@@ -66,6 +66,26 @@ FIXTURE_VARIANT_ADD(mshm, cdev) {
 	.path = VFIO_PATH_CDEV,
 };
 
+/* The file offsets of the regions the tests use, or -errno. */
+static int mshm_regions(FIXTURE_DATA(mshm) *self)
+{
+	const struct {
+		uint32_t index;
+		uint64_t *offset;
+	} regions[] = {
+		{ VFIO_PCI_BAR0_REGION_INDEX, &self->bar0 },
+		{ VFIO_PCI_BAR2_REGION_INDEX, &self->bar2 },
+		{ VFIO_PCI_CONFIG_REGION_INDEX, &self->cfg },
+	};
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; !ret && i < ARRAY_SIZE(regions); i++)
+		ret = vfio_region(self->d.fd, regions[i].index,
+				  regions[i].offset, NULL, NULL);
+	return ret;
+}
+
 FIXTURE_SETUP(mshm)
 {
 	int ret;
@@ -76,21 +96,14 @@ FIXTURE_SETUP(mshm)
 	ret = mdev_set_create(&self->set, DRV, TYPE_PAGES, &self->idx);
 	ASSERT_EQ(0, ret) TH_LOG("create %s-%d: %s", DRV, TYPE_PAGES,
 				 strerror(-ret));
+	/* The setup cleans up after itself: teardown runs only after it. */
 	ret = vfio_dev_open(&self->d, variant->path,
 			    self->set.uuid[self->idx]);
-	if (!ret)
-		ret = vfio_region(self->d.fd, VFIO_PCI_BAR0_REGION_INDEX,
-				  &self->bar0, NULL, NULL);
-	if (!ret)
-		ret = vfio_region(self->d.fd, VFIO_PCI_BAR2_REGION_INDEX,
-				  &self->bar2, NULL, NULL);
-	if (!ret)
-		ret = vfio_region(self->d.fd, VFIO_PCI_CONFIG_REGION_INDEX,
-				  &self->cfg, NULL, NULL);
-	if (ret) {
+	ret = ret ?: mshm_regions(self);
+	if (ret)
 		vfio_dev_close(&self->d);
+	if (ret)
 		mdev_set_remove_all(&self->set);
-	}
 	ASSERT_EQ(0, ret) TH_LOG("open: %s", strerror(-ret));
 }
 

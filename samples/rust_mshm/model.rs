@@ -38,12 +38,25 @@ pub(crate) const MAGIC: u32 = u32::from_le_bytes(*b"MSHM");
 /// `VERSION`: 1.0.
 pub(crate) const VERSION: u32 = 0x0001_0000;
 
-const REG_ID: u64 = 0x00;
-const REG_VERSION: u64 = 0x04;
-const REG_MEM_SIZE: u64 = 0x08;
-const REG_SCRATCH: u64 = 0x0c;
-const REG_DOORBELL: u64 = 0x10;
-const REG_CHECKSUM: u64 = 0x14;
+/// The registers, one dword each from offset 0, in this order.
+#[derive(Clone, Copy)]
+enum Reg {
+    Id,
+    Version,
+    MemSize,
+    Scratch,
+    Doorbell,
+    Checksum,
+}
+
+impl Reg {
+    /// The register of the dword at `offset`, if there is one.
+    fn at(offset: u64) -> Option<Self> {
+        use Reg::*;
+        const MAP: [Reg; 6] = [Id, Version, MemSize, Scratch, Doorbell, Checksum];
+        MAP.get(usize::try_from(offset / 4).ok()?).copied()
+    }
+}
 
 /// The identity and BARs.  The IDs f1d0:5348 are made up for this sample
 /// (not checked against the PCI-SIG's list, and not to be used outside
@@ -119,14 +132,14 @@ impl Registers {
     /// the abstraction) at `offset`; `checksum` computes `CHECKSUM`, only
     /// when it is read.
     pub(crate) fn read(&self, offset: u64, buf: &mut [u8], checksum: impl FnOnce() -> u32) {
-        let value = match offset & !3 {
-            REG_ID => MAGIC,
-            REG_VERSION => VERSION,
-            REG_MEM_SIZE => MEM_SIZE as u32,
-            REG_SCRATCH => self.scratch,
-            REG_DOORBELL => self.doorbells,
-            REG_CHECKSUM => checksum(),
-            _ => 0,
+        let value = match Reg::at(offset) {
+            Some(Reg::Id) => MAGIC,
+            Some(Reg::Version) => VERSION,
+            Some(Reg::MemSize) => MEM_SIZE as u32,
+            Some(Reg::Scratch) => self.scratch,
+            Some(Reg::Doorbell) => self.doorbells,
+            Some(Reg::Checksum) => checksum(),
+            None => 0,
         };
         let bytes = value.to_le_bytes();
         let shift = (offset & 3) as usize;
@@ -137,8 +150,8 @@ impl Registers {
 
     /// Writes `data` at `offset`, as [`Registers::read`] reads.
     pub(crate) fn write(&mut self, offset: u64, data: &[u8]) -> Effect {
-        match offset & !3 {
-            REG_SCRATCH => {
+        match Reg::at(offset) {
+            Some(Reg::Scratch) => {
                 let mut bytes = self.scratch.to_le_bytes();
                 let shift = (offset & 3) as usize;
                 for (dst, src) in bytes.iter_mut().skip(shift).zip(data) {
@@ -147,7 +160,7 @@ impl Registers {
                 self.scratch = u32::from_le_bytes(bytes);
                 Effect::None
             }
-            REG_DOORBELL => {
+            Some(Reg::Doorbell) => {
                 self.doorbells = self.doorbells.wrapping_add(1);
                 Effect::Doorbell
             }

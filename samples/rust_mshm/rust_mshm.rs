@@ -44,14 +44,6 @@ use abstractions::{
 };
 use model::{Checksum, Effect, Registers};
 
-module! {
-    type: RustMshmModule,
-    name: "rust_mshm",
-    author: "rust-mdev developers",
-    description: "Emulated PCI device with mappable shared memory as a VFIO mediated device",
-    license: "GPL v2",
-}
-
 /// Name of the driver, of the parent device and of its class.
 const NAME: &CStr = c_str!("rust_mshm");
 
@@ -214,6 +206,9 @@ impl OpenState {
 /// The VFIO device of an instance.
 struct VfioOps;
 
+/// The device the callbacks receive.
+type Dev = vfio_pci::Device<VfioOps>;
+
 #[vtable]
 impl vfio_pci::Operations for VfioOps {
     const NAME: &'static CStr = c_str!("vfio-rust-mshm");
@@ -221,46 +216,25 @@ impl vfio_pci::Operations for VfioOps {
     type Data = ();
     type OpenData = OpenDevice;
 
-    fn description(_dev: &vfio_pci::Device<Self>) -> &Description {
+    fn description(_: &Dev) -> &Description {
         &DESCRIPTION
     }
 
-    fn open_device<'a>(
-        _dev: &'a vfio_pci::Device<Self>,
-        _vm: Option<VmRef<'a>>,
-    ) -> impl PinInit<OpenDevice, Error> + 'a {
+    fn open_device<'a>(_: &'a Dev, _: Option<VmRef<'a>>) -> impl PinInit<OpenDevice, Error> + 'a {
         try_pin_init!(OpenDevice {
             state <- new_mutex!(OpenState::new()?),
         }? Error)
     }
 
-    fn read(
-        _dev: &vfio_pci::Device<Self>,
-        open: &OpenDevice,
-        region: Region,
-        offset: u64,
-        buf: &mut [u8],
-    ) -> Result {
+    fn read(_: &Dev, open: &OpenDevice, region: Region, offset: u64, buf: &mut [u8]) -> Result {
         open.state.lock().read(region, offset, buf)
     }
 
-    fn write(
-        _dev: &vfio_pci::Device<Self>,
-        open: &OpenDevice,
-        region: Region,
-        offset: u64,
-        data: &[u8],
-    ) -> Result {
+    fn write(_: &Dev, open: &OpenDevice, region: Region, offset: u64, data: &[u8]) -> Result {
         open.state.lock().write(region, offset, data)
     }
 
-    fn mmap(
-        _dev: &vfio_pci::Device<Self>,
-        open: &OpenDevice,
-        region: Region,
-        offset: u64,
-        vma: &VmaNew,
-    ) -> Result {
+    fn mmap(_: &Dev, open: &OpenDevice, region: Region, offset: u64, vma: &VmaNew) -> Result {
         // The description makes BAR2 the only mappable region.
         if region != Region::Bar2 {
             return Err(EINVAL);
@@ -269,11 +243,11 @@ impl vfio_pci::Operations for VfioOps {
         open.state.lock().memory.map(vma, at)
     }
 
-    fn set_irqs(_dev: &vfio_pci::Device<Self>, open: &OpenDevice, request: IrqRequest) -> Result {
+    fn set_irqs(_: &Dev, open: &OpenDevice, request: IrqRequest) -> Result {
         open.state.lock().set_irqs(request)
     }
 
-    fn reset(_dev: &vfio_pci::Device<Self>, open: &OpenDevice) -> Result {
+    fn reset(_: &Dev, open: &OpenDevice) -> Result {
         let mut state = open.state.lock();
         state.config.reset();
         state.registers = Registers::new();
@@ -323,12 +297,21 @@ struct RustMshmModule {
 
 impl kernel::Module for RustMshmModule {
     fn init(module: &'static ThisModule) -> Result<Self> {
-        let driver = Arc::pin_init(
-            mdev::DriverRegistration::<MdevDriver>::new(module),
-            GFP_KERNEL,
-        )?;
-        let device = ClassDevice::new(NAME, NAME)?;
-        let parent = KBox::pin_init(mdev::Parent::new(device, driver, &TYPES, ()), GFP_KERNEL)?;
-        Ok(Self { _parent: parent })
+        // The driver first: the parent's instances are probed by it.
+        let driver = mdev::DriverRegistration::<MdevDriver>::new(module);
+        let driver = Arc::pin_init(driver, GFP_KERNEL)?;
+        let parent = mdev::Parent::new(ClassDevice::new(NAME, NAME)?, driver, &TYPES, ());
+        Ok(Self {
+            _parent: KBox::pin_init(parent, GFP_KERNEL)?,
+        })
     }
+}
+
+module! {
+    type: RustMshmModule,
+    name: "rust_mshm",
+    // The second sample on the abstractions (Documentation/rust-mshm.rst).
+    author: "rust-mdev developers",
+    description: "Emulated PCI device with mappable shared memory as a VFIO mediated device",
+    license: "GPL v2",
 }
