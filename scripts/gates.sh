@@ -100,7 +100,7 @@ gate "cargo clippy --all-targets -- -D warnings: samples/rust_mtty/model-tests" 
 # The API documentation of the abstractions and the driver, with rustdoc's
 # lints as errors (scripts/rustdoc.sh, `make rustdoc`), into build/rustdoc,
 # from the module build of the clippy check above.
-gate "rustdoc -D warnings: rust/ and samples/rust_mtty (scripts/rustdoc.sh, into build/rustdoc)" \
+gate "rustdoc -D warnings: rust/, samples/rust_mtty and samples/rust_mshm (scripts/rustdoc.sh, into build/rustdoc)" \
 	"$TOP/scripts/rustdoc.sh"
 
 # --- the series applies ------------------------------------------------------

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The API documentation of the Rust abstractions (rust/) and of the driver
-# (samples/rust_mtty/), with rustdoc, warnings as errors: rustdoc.sh [OUTDIR]
+# (samples/rust_mtty/, samples/rust_mshm/), with rustdoc, warnings as
+# errors: rustdoc.sh [OUTDIR]
 # (default build/rustdoc; the entry page is OUTDIR/rust_mtty/index.html,
 # the abstractions under OUTDIR/rust_mtty/abstractions/).
 #
@@ -21,14 +22,16 @@ set -euo pipefail
 . "$(dirname "$0")/env.sh"
 
 out=${1:-$BUILD/rustdoc}
-cmdfile=$TOP/samples/rust_mtty/.rust_mtty.o.cmd
-[ -f "$cmdfile" ] || die "no $cmdfile: build the module first (make module)"
 rustdoc=/usr/bin/rustdoc	# the rustc of kmake (env.sh): crates must match
 [ -x "$rustdoc" ] || die "no rustdoc beside /usr/bin/rustc (Debian's rustc-web ships it)"
 
-# The recorded command: "savedcmd_<obj> := RUST_MODFILE=... clippy-driver
-# <flags> <source> ; <objtool ...>".
-mapfile -t args < <(sed -n 's/^savedcmd_[^ ]* := //p' "$cmdfile" | python3 -c '
+doc_crate() {	# CRATE: samples/CRATE/CRATE.rs, into $out/CRATE (a subshell: it cds)
+	local cmdfile=$TOP/samples/$1/.$1.o.cmd
+	[ -f "$cmdfile" ] || die "no $cmdfile: build the module first (make module)"
+
+	# The recorded command: "savedcmd_<obj> := RUST_MODFILE=... clippy-driver
+	# <flags> <source> ; <objtool ...>".
+	mapfile -t args < <(sed -n 's/^savedcmd_[^ ]* := //p' "$cmdfile" | python3 -c '
 import shlex, sys
 words = shlex.split(sys.stdin.read().split(" ; ")[0])
 out, skip = [], False
@@ -44,20 +47,26 @@ for w in words:
 for w in out:
     print(w)
 ')
-[ ${#args[@]} -gt 2 ] || die "no command line in $cmdfile"
-env=()
-while [[ ${args[0]} == *=* ]]; do
-	env+=("${args[0]}")
+	[ ${#args[@]} -gt 2 ] || die "no command line in $cmdfile"
+	env=()
+	while [[ ${args[0]} == *=* ]]; do
+		env+=("${args[0]}")
+		args=("${args[@]:1}")
+	done
+	case $(basename "${args[0]}") in
+	rustc | clippy-driver) ;;
+	*) die "$cmdfile: the command is ${args[0]}, not rustc or clippy-driver" ;;
+	esac
 	args=("${args[@]:1}")
-done
-case $(basename "${args[0]}") in
-rustc | clippy-driver) ;;
-*) die "$cmdfile: the command is ${args[0]}, not rustc or clippy-driver" ;;
-esac
-args=("${args[@]:1}")
+
+	cd "$KDIR"
+	env "${env[@]}" RUSTC_BOOTSTRAP=1 "$rustdoc" "${args[@]}" -D warnings --output "$out"
+	echo "$out/$1/index.html"
+}
 
 rm -rf "$out"
 mkdir -p "$out"
-cd "$KDIR"
-env "${env[@]}" RUSTC_BOOTSTRAP=1 "$rustdoc" "${args[@]}" -D warnings --output "$out"
-echo "$out/rust_mtty/index.html"
+# The second sample documents its own crate; the abstractions are the same files.
+for crate in rust_mtty rust_mshm; do
+	(doc_crate "$crate")
+done
