@@ -5,7 +5,7 @@
 //! The second driver on the abstractions of `../../rust/`, chosen to use
 //! what `rust_mtty` does not: a region user space maps.  The parent device
 //! `rust_mshm` offers one mdev type, `rust_mshm-4`, of which at most
-//! [`MAX_INSTANCES`] exist at a time (counted by the mdev core).  Each
+//! four exist at a time (counted by the mdev core).  Each
 //! instance is a VFIO PCI device (f1d0:5348, made up) with
 //!
 //! - config space: a type 0 header without capabilities, INTA#;
