@@ -95,6 +95,9 @@ module_clippy() {
 gate "clippy, warnings as errors: the module (scripts/prepare.sh module CLIPPY=1)" module_clippy
 gate "cargo clippy --all-targets -- -D warnings: samples/rust_mtty/model-tests" \
 	bash -c 'cd "$1" && cargo --color never clippy --all-targets -- -D warnings' _ "$model"
+gate "cargo fmt --check, cargo clippy: samples/rust_mshm/model-tests" \
+	bash -c 'cd "$1" && cargo fmt --check -- --color never &&
+		cargo --color never clippy --all-targets -- -D warnings' _ "$TOP/samples/rust_mshm/model-tests"
 
 # --- rustdoc ----------------------------------------------------------------
 # The API documentation of the abstractions and the driver, with rustdoc's
