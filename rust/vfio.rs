@@ -20,10 +20,11 @@
 //! - [`Operations::OpenData`] is created by [`Operations::open_device`] on the
 //!   first open of the device and dropped on the last close.  It is only
 //!   reachable from the I/O callbacks ([`Operations::read`],
-//!   [`Operations::write`], [`Operations::ioctl`]), which VFIO only calls on an
-//!   open device and never concurrently with the first open or the last close.
-//!   Anything taken at open time (eventfds, a VM reference) therefore cannot
-//!   outlive the open.
+//!   [`Operations::write`], [`Operations::ioctl`], [`Operations::mmap`]),
+//!   which VFIO only calls on an open device and never concurrently with the
+//!   first open or the last close.  Anything taken at open time (eventfds, a
+//!   VM reference) therefore cannot outlive the open; a mapping of the
+//!   device holds its file, so the open lasts until the last `munmap()`.
 //! - The VM given to `open_device` is a [`VmRef`] borrowed for that call; to
 //!   keep it, the driver takes its own reference with [`VmRef::to_owned`],
 //!   typically into its `OpenData`.
