@@ -43,6 +43,13 @@
 #define PAGE		4096
 #define REGS_SIZE	PAGE
 #define MEM_SIZE	(TYPE_PAGES * PAGE)
+/*
+ * Hang guard of the wait for the device request when a removal starts: the
+ * removal runs in another thread, through the mdev core and the driver
+ * core, which took over 5 s (EVENT_MS) on the debug kernel under TCG on a
+ * loaded machine; vfio_mdev_remove.c bounds the same wait with 60 s.
+ */
+#define REQUEST_MS	60000
 /* BAR2's first page is trapped; the sparse area is the rest. */
 #define MAP_OFF		PAGE
 #define MAP_LEN		(MEM_SIZE - PAGE)
@@ -513,7 +520,8 @@ TEST_F(mshm, remove_while_mapped)
 	vfio_dev_close(&self->d);
 
 	ASSERT_EQ(0, pthread_create(&t, NULL, remove_thread, &r));
-	EXPECT_EQ(1, efd_wait(efd, EVENT_MS)) TH_LOG("no device request");
+	EXPECT_EQ(1, efd_wait(efd, REQUEST_MS))
+		TH_LOG("no device request within %d ms (hang guard)", REQUEST_MS);
 	usleep(NO_EVENT_MS * 1000);
 	EXPECT_FALSE(r.done) TH_LOG("removed while mapped");
 	memset(p, 0x11, MAP_LEN);
