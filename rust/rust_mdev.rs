@@ -40,9 +40,11 @@
 pub mod class;
 pub mod eventfd;
 pub mod mdev;
+pub mod shared_pages;
 pub mod sysfs;
 pub mod vfio;
 pub mod vm;
+pub mod vma;
 
 use kernel::{bindings, device::Device, init, prelude::*, types::Opaque};
 

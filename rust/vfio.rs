@@ -20,10 +20,11 @@
 //! - [`Operations::OpenData`] is created by [`Operations::open_device`] on the
 //!   first open of the device and dropped on the last close.  It is only
 //!   reachable from the I/O callbacks ([`Operations::read`],
-//!   [`Operations::write`], [`Operations::ioctl`]), which VFIO only calls on an
-//!   open device and never concurrently with the first open or the last close.
-//!   Anything taken at open time (eventfds, a VM reference) therefore cannot
-//!   outlive the open.
+//!   [`Operations::write`], [`Operations::ioctl`], [`Operations::mmap`]),
+//!   which VFIO only calls on an open device and never concurrently with the
+//!   first open or the last close.  Anything taken at open time (eventfds, a
+//!   VM reference) therefore cannot outlive the open; a mapping of the
+//!   device holds its file, so the open lasts until the last `munmap()`.
 //! - The VM given to `open_device` is a [`VmRef`] borrowed for that call; to
 //!   keep it, the driver takes its own reference with [`VmRef::get`],
 //!   typically into its `OpenData`.
@@ -34,7 +35,7 @@ pub mod ioctl;
 pub mod migration;
 pub mod pci;
 
-use crate::{mdev, vm::VmRef};
+use crate::{mdev, vm::VmRef, vma::VmaNew};
 use core::{
     cell::UnsafeCell,
     marker::PhantomData,
@@ -121,6 +122,18 @@ pub trait Operations: Sized + 'static {
         _cmd: u32,
         _arg: UserPtr,
     ) -> Result<isize> {
+        kernel::build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Maps part of the device into user space (`mmap()` of the device
+    /// file).
+    ///
+    /// `vma` is the new mapping, valid for this call; the driver fills it
+    /// (see [`VmaNew`]) or fails, typically with `EINVAL`.  VFIO only calls
+    /// it on an open device, and a mapping holds the device file, so the
+    /// device stays open (no [`Operations::close_device`]) until every
+    /// mapping of it is gone.  Without it, `mmap()` fails with `EINVAL`.
+    fn mmap(_dev: &Device<Self>, _open: &Self::OpenData, _vma: &VmaNew) -> Result {
         kernel::build_error!(VTABLE_DEFAULT_ERROR)
     }
 
@@ -524,6 +537,7 @@ impl<T: Operations> VTable<T> {
         } else {
             None
         },
+        mmap: if T::HAS_MMAP { Some(Self::mmap) } else { None },
         request: if T::HAS_REQUEST {
             Some(Self::request)
         } else {
@@ -582,6 +596,30 @@ impl<T: Operations> VTable<T> {
         let open = unsafe { (*dev.open.get()).take() };
         if let Some(open) = open {
             T::close_device(dev, open);
+        }
+    }
+
+    /// # Safety
+    ///
+    /// `vdev` must be an open device of `T` and `vma` the VMA of an `mmap()`
+    /// of its file, in its `mmap` callback.
+    unsafe extern "C" fn mmap(
+        vdev: *mut bindings::vfio_device,
+        vma: *mut bindings::vm_area_struct,
+    ) -> c_int {
+        // SAFETY: As in `open_device`.
+        let dev = unsafe { Device::<T>::from_raw(vdev) };
+        // SAFETY: VFIO only calls this on an open device (through a file of
+        // it, which stays open during the call).
+        let Some(open) = (unsafe { dev.open_data() }) else {
+            return EINVAL.to_errno();
+        };
+        // SAFETY: By the safety requirements `vma` is the VMA of this `mmap`
+        // callback, and the reference does not outlive it.
+        let vma = unsafe { VmaNew::from_raw(vma) };
+        match T::mmap(dev, open, vma) {
+            Ok(()) => 0,
+            Err(e) => e.to_errno(),
         }
     }
 

@@ -46,14 +46,17 @@ while read -r full; do
 	echo "$full" >> "$OUT/expected"
 done < "$optional"
 
-# The device model's unit tests run on the host: no kernel needed.
+# The device models' unit tests run on the host: no kernel needed.
 model=$TOP/samples/rust_mtty/model-tests
 if [ -f "$model/Cargo.toml" ] && { [ -z "$T" ] || [[ " $T " == *" model "* ]]; }; then
-	log "running the device model's unit tests on the host"
+	log "running the device models' unit tests on the host"
 	mkdir -p "$OUT/tap"
 	s=$(date +%s)
 	set +e
-	(cd "$model" && cargo test -- --format=pretty --test-threads=2 2>&1) > "$OUT/model.log"
+	# rust_mtty's, then rust_mshm's (with the config space of rust/).
+	(cd "$model" && cargo test -- --format=pretty --test-threads=2 2>&1 &&
+		cd "$TOP/samples/rust_mshm/model-tests" &&
+		cargo test -- --format=pretty --test-threads=2 2>&1) > "$OUT/model.log"
 	echo $? > "$OUT/tap/model.rc"
 	set -e
 	echo $(($(date +%s) - s)) > "$OUT/tap/model.secs"

@@ -30,6 +30,10 @@ JOBS=${JOBS:-$(($(nproc) + 1))}
 # (rust/) and the driver's crate (samples/<driver>/).
 MODULE_KO=$TOP/rust_mtty.ko
 MODULE_KO_PROD=$BUILD/prod-module/rust_mtty.ko
+# The second sample, built by the same Kbuild beside it (drivers.sh finds
+# it from RUST_MTTY_KO).
+MSHM_KO=$TOP/rust_mshm.ko
+MSHM_KO_PROD=$BUILD/prod-module/rust_mshm.ko
 
 # The rustup toolchain, if any, has no rust-src: Debian's rustc must win.
 # virtme-ng lives in a virtual environment of the cache (scripts/deps.sh).

@@ -99,12 +99,15 @@ module_clippy() {
 gate "clippy, warnings as errors: the module, crates rust_mdev and rust_mtty (scripts/prepare.sh module CLIPPY=1)" module_clippy
 gate "cargo clippy --all-targets -- -D warnings: samples/rust_mtty/model-tests" \
 	bash -c 'cd "$1" && cargo --color never clippy --all-targets -- -D warnings' _ "$model"
+gate "cargo fmt --check, cargo clippy: samples/rust_mshm/model-tests" \
+	bash -c 'cd "$1" && cargo fmt --check -- --color never &&
+		cargo --color never clippy --all-targets -- -D warnings' _ "$TOP/samples/rust_mshm/model-tests"
 
 # --- rustdoc ----------------------------------------------------------------
 # The API documentation of the abstractions and the driver, with rustdoc's
 # lints as errors (scripts/rustdoc.sh, `make rustdoc`), into build/rustdoc,
 # from the module build of the clippy check above.
-gate "rustdoc -D warnings: crates rust_mdev and rust_mtty (scripts/rustdoc.sh, into build/rustdoc)" \
+gate "rustdoc -D warnings: crates rust_mdev, rust_mtty and rust_mshm (scripts/rustdoc.sh, into build/rustdoc)" \
 	"$TOP/scripts/rustdoc.sh"
 
 # --- the series applies ------------------------------------------------------

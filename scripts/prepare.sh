@@ -63,6 +63,8 @@ do_module_prod() {
 		step module
 		mkdir -p "$(dirname "$MODULE_KO_PROD")"
 		cp "$MODULE_KO" "$MODULE_KO_PROD"
+		mkdir -p "$(dirname "$MSHM_KO_PROD")"
+		cp "$MSHM_KO" "$MSHM_KO_PROD"
 		return
 	fi
 	# 6.12 builds an external module in its source directory: the one
@@ -72,7 +74,7 @@ do_module_prod() {
 	mkdir -p "$dir"
 	rsync -a --delete --include='*/' --include=Kbuild --include='*.rs' \
 		--include='*.h' --exclude='model-tests/' --exclude='*' \
-		--prune-empty-dirs "$TOP/Kbuild" "$TOP/rust" "$TOP/samples" "$TOP/include" "$dir/"
+		--prune-empty-dirs "$TOP/Kbuild" "$TOP/rust" "$TOP/samples" "$dir/"
 	build_module "$KDIR_PROD" "$dir"
 }
 do_dkms() {

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The API documentation of the Rust abstractions (the library crate
-# rust_mdev, rust/) and of the driver (the crate rust_mtty,
-# samples/rust_mtty/), with rustdoc, warnings as errors: rustdoc.sh [OUTDIR]
-# (default build/rustdoc; the entry pages are OUTDIR/rust_mdev/index.html
-# and OUTDIR/rust_mtty/index.html, which links to the former).
+# rust_mdev, rust/) and of the drivers (the crates rust_mtty and rust_mshm,
+# samples/<crate>/), with rustdoc, warnings as errors: rustdoc.sh [OUTDIR]
+# (default build/rustdoc; the entry pages are OUTDIR/<crate>/index.html;
+# the drivers' link to the library's).
 #
 # The kernel's `make rustdoc` documents the in-tree crates only.  The two
 # crates of the module are documented the way the kernel's rust/Makefile
@@ -64,6 +64,9 @@ for w in out:
 rm -rf "$out"
 mkdir -p "$out"
 document "$TOP/rust/.rust_mdev.o.cmd"
-document "$TOP/samples/rust_mtty/.rust_mtty.o.cmd"
-echo "$out/rust_mdev/index.html"
-echo "$out/rust_mtty/index.html"
+for crate in rust_mtty rust_mshm; do
+	document "$TOP/samples/$crate/.$crate.o.cmd"
+done
+for crate in rust_mdev rust_mtty rust_mshm; do
+	echo "$out/$crate/index.html"
+done

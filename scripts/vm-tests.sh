@@ -37,6 +37,7 @@ echo "rust-mdev: tests start" > /dev/kmsg
 	modprobe kvm_amd ${KVM_AMD_PARAMS:-}
 	load_driver mtty
 	load_driver rust_mtty
+	load_driver rust_mshm
 	lsmod
 } > "$VMDIR/load.log" 2>&1
 

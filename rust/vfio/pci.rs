@@ -15,6 +15,10 @@
 //! - `VFIO_DEVICE_SET_IRQS` is validated against the description, with
 //!   `vfio-pci`'s rules, and reaches the driver as a typed request
 //!   ([`IrqRequest`]) whose eventfds are already taken;
+//! - `mmap()` of the device file is checked against the region's mappable
+//!   areas ([`RegionInfo::with_mmap`], [`MmapArea`]) before the driver maps
+//!   it ([`Operations::mmap`]), and `VFIO_DEVICE_GET_REGION_INFO` reports
+//!   the areas in a sparse mmap capability;
 //! - `VFIO_DEVICE_RESET` calls [`Operations::reset`] if the driver has it,
 //!   and every other ioctl is `ENOTTY`;
 //! - the device request interrupt is `vfio-pci`'s: user space sets an
@@ -23,17 +27,21 @@
 //!
 //! The region and interrupt indices ([`Region`], [`IrqIndex`]) are plain
 //! Rust in [`index`], so that a device model tested on the host uses the
-//! same types as its driver.
+//! same types as its driver; so is [`config`], an emulated configuration
+//! space built from a declared type 0 header.
 //!
 //! C header: [`include/uapi/linux/vfio.h`](srctree/include/uapi/linux/vfio.h)
 
+pub mod config;
 mod device;
 pub mod index;
 mod info;
+mod mmap;
 
 pub use device::{Device, DeviceData, IrqAction, IrqRequest, Operations, Pci};
 pub use index::{IrqIndex, Region, RegionPos, NUM_IRQS, NUM_REGIONS};
 pub use info::{Description, IrqInfo, RegionInfo};
+pub use mmap::MmapArea;
 
 use kernel::{bindings, str::CStr};
 

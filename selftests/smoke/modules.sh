@@ -1,5 +1,5 @@
 #!/bin/bash
-# The C mtty sample and the Rust driver load and unload cleanly, twice.
+# The C mtty sample and the Rust drivers load and unload cleanly, twice.
 . "$(dirname "$0")/tap.sh"
 . "$(dirname "$0")/drivers.sh"
 
@@ -15,5 +15,10 @@ if [ -f "${RUST_MTTY_KO:-}" ]; then
 	tap_check "rust_mtty unloads and reloads" reload rust_mtty
 else
 	tap_skip "rust_mtty unloads and reloads" "rust_mtty.ko is not built"
+fi
+if [ -f "$(rust_mshm_ko)" ]; then
+	tap_check "rust_mshm unloads and reloads" reload rust_mshm
+else
+	tap_skip "rust_mshm unloads and reloads" "rust_mshm.ko is not built"
 fi
 tap_done

@@ -8,9 +8,10 @@ use super::{
         self as vfio,
         ioctl::{self, IoctlArg, IrqData, IrqSet},
     },
+    mmap::{mmap_target, region_info_caps},
     Description, IrqIndex, Region, RegionPos, NUM_IRQS, NUM_REGIONS,
 };
-use crate::{eventfd::EventFd, vm::VmRef};
+use crate::{eventfd::EventFd, vm::VmRef, vma::VmaNew};
 use core::{marker::PhantomData, ops::Deref};
 use kernel::{
     bindings,
@@ -92,6 +93,26 @@ pub trait Operations: Sized + 'static {
     /// Carries out a `VFIO_DEVICE_SET_IRQS` request, validated against the
     /// description as [`IrqRequest`] says.
     fn set_irqs(dev: &Device<Self>, open: &Self::OpenData, request: IrqRequest) -> Result;
+
+    /// Maps `vma.len()` bytes at `offset` of `region` into `vma`, from its
+    /// start (see [`VmaNew`], and
+    /// [`SharedPages`](crate::shared_pages::SharedPages) for memory).
+    ///
+    /// The mapping was checked against the description: it is shared, the
+    /// region is mappable ([`super::RegionInfo::with_mmap`]) and the
+    /// mapping lies inside one of its areas, page-aligned, and asks for no
+    /// access the region does not allow; anything else was refused with
+    /// `EINVAL`.  Without this method no region is reported mappable and
+    /// every `mmap()` fails with `EINVAL`.
+    fn mmap(
+        _dev: &Device<Self>,
+        _open: &Self::OpenData,
+        _region: Region,
+        _offset: u64,
+        _vma: &VmaNew,
+    ) -> Result {
+        kernel::build_error!(VTABLE_DEFAULT_ERROR)
+    }
 
     /// `VFIO_DEVICE_RESET`.  A driver that implements it has
     /// `VFIO_DEVICE_FLAGS_RESET` in `VFIO_DEVICE_GET_INFO`; without it the
@@ -308,8 +329,7 @@ impl<T: Operations> Pci<T> {
         info.offset = region.file_offset();
         info.size = region_info.size;
         info.flags = region_info.flags;
-        // No capability chain.
-        info.cap_offset = 0;
+        region_info_caps(&mut info, arg, &region_info, T::HAS_MMAP)?;
         info.write_back()
     }
 
@@ -447,6 +467,16 @@ impl<T: Operations> vfio::Operations for Pci<T> {
             buf.read_slice(piece)?;
             T::write(dev, open, region, offset, piece)
         })
+    }
+
+    fn mmap(dev: &Device<T>, open: &T::OpenData, vma: &VmaNew) -> Result {
+        if !T::HAS_MMAP {
+            return Err(EINVAL);
+        }
+        let (region, offset) = mmap_target(T::description(dev), vma)?;
+        // The driver fills the VMA it was given, no more.
+        vma.set_dontexpand();
+        T::mmap(dev, open, region, offset, vma)
     }
 
     fn ioctl(dev: &Device<T>, open: &T::OpenData, cmd: u32, arg: UserPtr) -> Result<isize> {

@@ -2,7 +2,7 @@
 
 //! The description of a VFIO PCI device: its regions and interrupts.
 
-use super::{IrqIndex, Region, NUM_IRQS, NUM_REGIONS};
+use super::{IrqIndex, MmapArea, Region, NUM_IRQS, NUM_REGIONS};
 use kernel::bindings;
 
 /// How a region may be accessed.
@@ -11,6 +11,9 @@ pub struct RegionInfo {
     pub(super) size: u64,
     pub(super) flags: u32,
     pub(super) dword_runs: bool,
+    /// The parts user space may map, with `VFIO_REGION_INFO_FLAG_MMAP`
+    /// (see `RegionInfo::with_mmap`).
+    pub(super) mmap: &'static [MmapArea],
 }
 
 impl RegionInfo {
@@ -19,6 +22,7 @@ impl RegionInfo {
         size: 0,
         flags: 0,
         dword_runs: false,
+        mmap: &[],
     };
 
     /// A region of `size` bytes that can be read and written, one register
@@ -28,6 +32,7 @@ impl RegionInfo {
             size,
             flags: bindings::VFIO_REGION_INFO_FLAG_READ | bindings::VFIO_REGION_INFO_FLAG_WRITE,
             dword_runs: false,
+            mmap: &[],
         }
     }
 
@@ -38,6 +43,7 @@ impl RegionInfo {
             size,
             flags: bindings::VFIO_REGION_INFO_FLAG_READ,
             dword_runs: false,
+            mmap: &[],
         }
     }
 
