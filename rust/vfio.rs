@@ -33,6 +33,7 @@
 pub mod ioctl;
 pub mod migration;
 pub mod pci;
+pub mod virqfd;
 
 use super::{mdev, vm::VmRef, RawDevice};
 use core::{
