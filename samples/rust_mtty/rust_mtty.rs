@@ -28,6 +28,11 @@
 //!   the whole config space in one go), within a region of non-zero size;
 //!   anything else is `EINVAL` and has no effect.  `mtty` instead splits any
 //!   access into pieces, unaligned ones included.
+//! - INTx is auto-masked when it fires.  User space unmasks it with
+//!   `VFIO_IRQ_SET_ACTION_UNMASK`, or has it unmasked when an eventfd it
+//!   gives with that action is signalled (an irqfd, as in `vfio-pci`): KVM's
+//!   resampling irqfd signals it when the guest has handled the interrupt,
+//!   so that INTx is unmasked without a trip through QEMU.
 //! - Per-instance sysfs file `rust_mtty/vm_state`: `vm: none|attached` (the
 //!   driver holds a reference to the VM that user space attached to the
 //!   device) and `open_count: N` (VFIO's count of open device files).
@@ -61,6 +66,7 @@ use abstractions::{
         self,
         ioctl::{IoctlArg, IrqAction, IrqData, IrqSet},
         pci::{self as vfio_pci, Irq, Region, RegionPos},
+        virqfd::{self, VirqFd},
     },
     vm::{Vm, VmRef},
 };
@@ -190,10 +196,72 @@ fn set_request(slot: &Mutex<Option<EventFd>>, set: IrqSet) -> Result {
 /// The state of an open instance, from first open to last close.
 #[pin_data]
 struct OpenInstance {
+    /// Shared with the INTx unmask irqfd, whose handler locks it.
+    card: Arc<Mutex<Card>>,
+    /// The INTx unmask irqfd, under a lock of its own that serialises
+    /// `VFIO_DEVICE_SET_IRQS` and is taken before the card's: dropping the
+    /// irqfd waits for its handler, so it is never dropped with the card
+    /// locked.
     #[pin]
-    card: Mutex<Card>,
+    intx_unmask: Mutex<Option<VirqFd<IntxUnmask>>>,
     /// The VM the device is used by, held while the device is open.
     _vm: Option<Vm>,
+}
+
+impl OpenInstance {
+    /// `VFIO_DEVICE_SET_IRQS` for an index the card has.
+    ///
+    /// `ACTION_UNMASK` with an eventfd sets the INTx unmask irqfd, as
+    /// `vfio_pci_set_intx_unmask()` does: ENOTTY for MSI, EINVAL while INTx
+    /// is not enabled; a negative number removes it.  An eventfd replaces
+    /// the irqfd set before (`vfio-pci` answers EBUSY unless user space
+    /// closed that one's eventfd, as QEMU does before it sets a new one).
+    /// The irqfd goes when INTx is disabled, and at the last close.
+    fn set_irqs(&self, index: IrqIndex, set: IrqSet) -> Result {
+        let mut unmask = self.intx_unmask.lock();
+        // Validated: a count of 1 is start 0.
+        if let (IrqAction::Unmask, IrqData::EventFd(fds), 1) = (set.action, &set.data, set.count) {
+            if !index.maskable() {
+                return Err(ENOTTY);
+            }
+            if self.card.lock().model.irq_active() != Some(index) {
+                return Err(EINVAL);
+            }
+            // The irqfd replaced is dropped here, with the card unlocked.
+            *unmask = match fds.first() {
+                Some(&fd) if fd >= 0 => Some(VirqFd::new(self.card.clone(), fd)?),
+                _ => None,
+            };
+            return Ok(());
+        }
+        let intx_enabled = {
+            let mut card = self.card.lock();
+            card.set_irqs(index, set)?;
+            card.model.irq_active() == Some(IrqIndex::Intx)
+        };
+        if !intx_enabled {
+            *unmask = None;
+        }
+        Ok(())
+    }
+}
+
+/// The handler of the INTx unmask irqfd: KVM signals the eventfd when the
+/// guest has handled the interrupt.
+struct IntxUnmask;
+
+impl virqfd::Handler for IntxUnmask {
+    type Target = Mutex<Card>;
+
+    fn signalled(card: &Mutex<Card>) {
+        let mut card = card.lock();
+        // As `ACTION_UNMASK` without data.  INTx may have been disabled
+        // since the eventfd was signalled (the irqfd is removed just after):
+        // there is nothing to unmask then.
+        if let Ok(irq) = card.model.irq_unmask(IrqIndex::Intx) {
+            card.signal(irq);
+        }
+    }
 }
 
 /// The emulated card and its interrupt triggers.
@@ -319,8 +387,9 @@ impl Card {
 }
 
 /// Whether a request with `data` applies: always without data, if true with
-/// a boolean.  Masking or unmasking through an eventfd (irqfd) is not
-/// supported (`ENOTTY`, as `vfio-pci` answers for masking).
+/// a boolean.  Masking through an eventfd (irqfd) is not supported
+/// (`ENOTTY`, as `vfio-pci` answers); `OpenInstance::set_irqs` handles
+/// unmasking through one.
 fn applies(data: &IrqData) -> Result<bool> {
     match data {
         IrqData::None => Ok(true),
@@ -374,7 +443,8 @@ impl vfio::Operations for MttyVfio {
         // serial card: open without it.
         let vm = vm.and_then(|vm| vm.to_owned().ok());
         try_pin_init!(OpenInstance {
-            card <- new_mutex!(Card::new(instance.ports)),
+            card: Arc::pin_init(new_mutex!(Card::new(instance.ports)), GFP_KERNEL)?,
+            intx_unmask <- new_mutex!(None),
             // Last, so that the flag is only set when the open succeeds.
             _vm: {
                 *instance.vm_attached.lock() = vm.is_some();
@@ -534,7 +604,7 @@ impl vfio::Operations for MttyVfio {
                 }
                 // The validation above refused indices without interrupts.
                 let index = IrqIndex::from_vfio(set.index).ok_or(EINVAL)?;
-                open.card.lock().set_irqs(index, set)?;
+                open.set_irqs(index, set)?;
             }
             bindings::VFIO_DEVICE_RESET => open.card.lock().model.reset(),
             _ => return Err(ENOTTY),
