@@ -522,16 +522,27 @@ static int set_unmask_fd(FIXTURE_DATA(dev) *self, uint32_t index, int fd)
 
 #define MTTY_NO_UNMASK_FD "mtty does not unmask INTx through an eventfd (ENOTTY)"
 
+/* INTx enabled with trigger *efd, and a new eventfd for unmasking in *ufd. */
+static int setup_intx_unmask(FIXTURE_DATA(dev) *self, int *efd, int *ufd)
+{
+	*efd = setup_irq(self, VFIO_PCI_INTX_IRQ_INDEX);
+	if (*efd < 0)
+		return *efd;
+	*ufd = efd_new();
+	if (*ufd < 0) {
+		close(*efd);
+		return *ufd;
+	}
+	return 0;
+}
+
 TEST_F(dev, intx_unmask_eventfd)
 {
 	int efd, ufd;
 
 	KNOWN_DIFFERENCE(variant->driver, MTTY_NO_UNMASK_FD);
 	GET_INFO_FIRST();
-	efd = setup_irq(self, VFIO_PCI_INTX_IRQ_INDEX);
-	ASSERT_LE(0, efd);
-	ufd = efd_new();
-	ASSERT_LE(0, ufd);
+	ASSERT_EQ(0, setup_intx_unmask(self, &efd, &ufd));
 	ASSERT_EQ(0, set_unmask_fd(self, VFIO_PCI_INTX_IRQ_INDEX, ufd));
 
 	/* One interrupt, then INTx is masked: no second one. */
@@ -571,10 +582,7 @@ TEST_F(dev, intx_unmask_eventfd_remove)
 
 	KNOWN_DIFFERENCE(variant->driver, MTTY_NO_UNMASK_FD);
 	GET_INFO_FIRST();
-	efd = setup_irq(self, VFIO_PCI_INTX_IRQ_INDEX);
-	ASSERT_LE(0, efd);
-	ufd = efd_new();
-	ASSERT_LE(0, ufd);
+	ASSERT_EQ(0, setup_intx_unmask(self, &efd, &ufd));
 
 	/* fd -1: signalling the eventfd no longer unmasks. */
 	ASSERT_EQ(0, set_unmask_fd(self, VFIO_PCI_INTX_IRQ_INDEX, ufd));
