@@ -37,8 +37,8 @@ pub trait Handler: 'static {
     fn signalled(target: &Self::Target);
 }
 
-/// An irqfd: an eventfd of user space that calls [`Handler::signalled`]
-/// with `target` each time it is signalled, until it is dropped.
+/// An irqfd: an eventfd of user space that has [`Handler::signalled`]
+/// called with a target after it is signalled, until it is dropped.
 ///
 /// Dropping it waits for a running [`Handler::signalled`] to return (it
 /// calls `vfio_virqfd_disable()`, which flushes VFIO's irqfd workqueue), so
@@ -56,11 +56,11 @@ pub trait Handler: 'static {
 ///
 /// `inner.slot` is the `struct virqfd **` that `vfio_virqfd_enable()` was
 /// given, with a pointer to `*inner.target` as `opaque` and `thread_fn::<H>`
-/// as `thread`.  Until
-/// `vfio_virqfd_disable()` returns on it, VFIO may write the slot (under its
-/// own lock), call `thread_fn::<H>` with a pointer to `*inner.target`, and
-/// keep a pointer to the slot; `inner` is pinned and neither is freed before
-/// [`VirqFd`]'s `drop` has called `vfio_virqfd_disable()`.
+/// as `thread`.  Until `vfio_virqfd_disable()` returns on it, VFIO may
+/// write the slot (under its own lock), keep a pointer to it, and call
+/// `thread_fn::<H>` with that `opaque`; `inner` is pinned, and neither it
+/// nor the target it holds a reference to is freed before [`VirqFd`]'s
+/// `drop` has called `vfio_virqfd_disable()`.
 pub struct VirqFd<H: Handler> {
     inner: Pin<KBox<Inner<H>>>,
 }
