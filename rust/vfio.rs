@@ -34,6 +34,7 @@
 pub mod ioctl;
 pub mod migration;
 pub mod pci;
+pub mod virqfd;
 
 use crate::{mdev, vm::VmRef, vma::VmaNew};
 use core::{

@@ -2,8 +2,9 @@
 /*
  * Functional tests of an mtty-compatible mdev device (C "mtty" sample or
  * "rust_mtty"), through the VFIO group and the VFIO cdev paths: PCI config
- * space, the UART behind the I/O BARs, INTx and MSI through eventfds, reset,
- * several instances, and the mdev type attributes and port pool.
+ * space, the UART behind the I/O BARs, INTx and MSI through eventfds, INTx
+ * unmasked through an eventfd (irqfd), reset, several instances, and the
+ * mdev type attributes and port pool.
  *
  * MDEV_DRIVER selects the driver (default mtty).  Checks that the C sample
  * fails for a known reason are declared with XFAIL_ADD() below.
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 
 #include <linux/pci_regs.h>
@@ -503,6 +505,176 @@ TEST_F(dev, intx_unmask_pending)
 	close(efd);
 }
 
+/*
+ * INTx unmasked through an eventfd, an irqfd: SET_IRQS ACTION_UNMASK with
+ * DATA_EVENTFD (vfio_pci_set_intx_unmask()).  KVM's resampling irqfd
+ * signals it when the guest has handled the interrupt; signalling it acts
+ * as ACTION_UNMASK with DATA_NONE.  The unmask runs on a workqueue, after
+ * the write to the eventfd returns: EVENT_MS bounds the wait for what it
+ * raises, and the checks are made so that the delay cannot make them fail
+ * (new data raised while INTx is still masked fires at the unmask).
+ */
+static int set_unmask_fd(FIXTURE_DATA(dev) *self, uint32_t index, int fd)
+{
+	return vfio_irq_set_eventfd(self->d.fd, index,
+				    VFIO_IRQ_SET_ACTION_UNMASK, fd);
+}
+
+#define MTTY_NO_UNMASK_FD "mtty does not unmask INTx through an eventfd (ENOTTY)"
+
+/* INTx enabled with trigger *efd, and a new eventfd for unmasking in *ufd. */
+static int setup_intx_unmask(FIXTURE_DATA(dev) *self, int *efd, int *ufd)
+{
+	*efd = setup_irq(self, VFIO_PCI_INTX_IRQ_INDEX);
+	if (*efd < 0)
+		return *efd;
+	*ufd = efd_new();
+	if (*ufd < 0) {
+		close(*efd);
+		return *ufd;
+	}
+	return 0;
+}
+
+TEST_F(dev, intx_unmask_eventfd)
+{
+	int efd, ufd;
+
+	KNOWN_DIFFERENCE(variant->driver, MTTY_NO_UNMASK_FD);
+	GET_INFO_FIRST();
+	ASSERT_EQ(0, setup_intx_unmask(self, &efd, &ufd));
+	ASSERT_EQ(0, set_unmask_fd(self, VFIO_PCI_INTX_IRQ_INDEX, ufd));
+
+	/* One interrupt, then INTx is masked: no second one. */
+	ASSERT_EQ(0, uwr(self, 0, UART_TX, 'a'));
+	ASSERT_EQ(1, efd_wait(efd, EVENT_MS));
+	EXPECT_EQ(0, efd_wait(efd, NO_EVENT_MS));
+
+	/* Unmasked with the data still pending: it fires again, once. */
+	ASSERT_EQ(0, eventfd_write(ufd, 1));
+	EXPECT_EQ(1, efd_wait(efd, EVENT_MS));
+	EXPECT_EQ(0, efd_wait(efd, NO_EVENT_MS));
+
+	/* Handled, then unmasked: nothing; new data fires. */
+	EXPECT_EQ('a', urd(self, 0, UART_RX));
+	ASSERT_EQ(0, eventfd_write(ufd, 1));
+	EXPECT_EQ(0, efd_wait(efd, NO_EVENT_MS));
+	ASSERT_EQ(0, uwr(self, 0, UART_TX, 'b'));
+	EXPECT_EQ(1, efd_wait(efd, EVENT_MS));
+
+	/* The eventfd is still set, and signalled, when the device closes. */
+	EXPECT_EQ('b', urd(self, 0, UART_RX));
+	ASSERT_EQ(0, uwr(self, 0, UART_TX, 'c'));
+	ASSERT_EQ(0, eventfd_write(ufd, 1));
+	vfio_dev_close(&self->d);
+	close(ufd);
+	close(efd);
+}
+
+/*
+ * The irqfd goes with fd -1, when INTx is disabled, and when user space
+ * closes its eventfd (QEMU closes it and sets a new one).  A new eventfd
+ * replaces the one set; vfio-pci answers EBUSY while that one is open.
+ */
+TEST_F(dev, intx_unmask_eventfd_remove)
+{
+	int efd, ufd, ufd2;
+
+	KNOWN_DIFFERENCE(variant->driver, MTTY_NO_UNMASK_FD);
+	GET_INFO_FIRST();
+	ASSERT_EQ(0, setup_intx_unmask(self, &efd, &ufd));
+
+	/* fd -1: signalling the eventfd no longer unmasks. */
+	ASSERT_EQ(0, set_unmask_fd(self, VFIO_PCI_INTX_IRQ_INDEX, ufd));
+	ASSERT_EQ(0, set_unmask_fd(self, VFIO_PCI_INTX_IRQ_INDEX, -1));
+	ASSERT_EQ(0, uwr(self, 0, UART_TX, 'r'));
+	ASSERT_EQ(1, efd_wait(efd, EVENT_MS));
+	ASSERT_EQ(0, eventfd_write(ufd, 1));
+	EXPECT_EQ(0, efd_wait(efd, NO_EVENT_MS));
+	/* Removing none is not an error. */
+	EXPECT_EQ(0, set_unmask_fd(self, VFIO_PCI_INTX_IRQ_INDEX, -1));
+
+	/* INTx disabled and enabled again: the irqfd is gone. */
+	ASSERT_EQ(0, set_unmask_fd(self, VFIO_PCI_INTX_IRQ_INDEX, ufd));
+	ASSERT_EQ(0, vfio_irq_set_none(self->d.fd, VFIO_PCI_INTX_IRQ_INDEX,
+				       VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0));
+	ASSERT_EQ(0, vfio_irq_set_eventfd(self->d.fd, VFIO_PCI_INTX_IRQ_INDEX,
+					  VFIO_IRQ_SET_ACTION_TRIGGER, efd));
+	/* 'r' is still pending: enabling INTx fired it. */
+	ASSERT_EQ(1, efd_wait(efd, EVENT_MS));
+	ASSERT_EQ(0, eventfd_write(ufd, 1));
+	EXPECT_EQ(0, efd_wait(efd, NO_EVENT_MS));
+
+	/* A new eventfd replaces the one set: only the new one unmasks. */
+	ASSERT_EQ(0, set_unmask_fd(self, VFIO_PCI_INTX_IRQ_INDEX, ufd));
+	ufd2 = efd_new();
+	ASSERT_LE(0, ufd2);
+	ASSERT_EQ(0, set_unmask_fd(self, VFIO_PCI_INTX_IRQ_INDEX, ufd2));
+	ASSERT_EQ(0, eventfd_write(ufd, 1));
+	EXPECT_EQ(0, efd_wait(efd, NO_EVENT_MS));
+	ASSERT_EQ(0, eventfd_write(ufd2, 1));
+	EXPECT_EQ(1, efd_wait(efd, EVENT_MS));
+
+	/* Closed by user space, then a new one set, as QEMU does. */
+	close(ufd2);
+	ufd2 = efd_new();
+	ASSERT_LE(0, ufd2);
+	ASSERT_EQ(0, set_unmask_fd(self, VFIO_PCI_INTX_IRQ_INDEX, ufd2));
+	ASSERT_EQ(0, eventfd_write(ufd2, 1));
+	EXPECT_EQ(1, efd_wait(efd, EVENT_MS));
+	EXPECT_EQ('r', urd(self, 0, UART_RX));
+
+	/* Closed by user space and left set: the device closes cleanly. */
+	close(ufd2);
+	vfio_dev_close(&self->d);
+	close(ufd);
+	close(efd);
+}
+
+/* The errors of vfio-pci; a failed request leaves the irqfd as it was. */
+TEST_F(dev, intx_unmask_eventfd_errors)
+{
+	int efd, ufd, bad, notefd;
+
+	KNOWN_DIFFERENCE(variant->driver, MTTY_NO_UNMASK_FD);
+	GET_INFO_FIRST();
+	ufd = efd_new();
+	ASSERT_LE(0, ufd);
+	bad = efd_new();
+	ASSERT_LE(0, bad);
+	close(bad);
+	notefd = open("/dev/null", O_RDONLY);
+	ASSERT_LE(0, notefd);
+
+	/* INTx not enabled. */
+	EXPECT_ERRNO(EINVAL, set_unmask_fd(self, VFIO_PCI_INTX_IRQ_INDEX, ufd));
+	EXPECT_ERRNO(EINVAL, set_unmask_fd(self, VFIO_PCI_INTX_IRQ_INDEX, -1));
+
+	efd = setup_irq(self, VFIO_PCI_INTX_IRQ_INDEX);
+	ASSERT_LE(0, efd);
+	ASSERT_EQ(0, set_unmask_fd(self, VFIO_PCI_INTX_IRQ_INDEX, ufd));
+	/* vfio_virqfd_enable(): not a file, not an eventfd. */
+	EXPECT_ERRNO(EBADF, set_unmask_fd(self, VFIO_PCI_INTX_IRQ_INDEX, bad));
+	EXPECT_ERRNO(EINVAL, set_unmask_fd(self, VFIO_PCI_INTX_IRQ_INDEX,
+					   notefd));
+	/* MSI cannot be masked, and no index through an eventfd. */
+	EXPECT_ERRNO(ENOTTY, set_unmask_fd(self, VFIO_PCI_MSI_IRQ_INDEX, ufd));
+	EXPECT_ERRNO(ENOTTY, vfio_irq_set_eventfd(self->d.fd,
+						  VFIO_PCI_INTX_IRQ_INDEX,
+						  VFIO_IRQ_SET_ACTION_MASK,
+						  ufd));
+
+	/* The first eventfd still unmasks. */
+	ASSERT_EQ(0, uwr(self, 0, UART_TX, 'e'));
+	ASSERT_EQ(1, efd_wait(efd, EVENT_MS));
+	ASSERT_EQ(0, eventfd_write(ufd, 1));
+	EXPECT_EQ(1, efd_wait(efd, EVENT_MS));
+	EXPECT_EQ('e', urd(self, 0, UART_RX));
+	close(notefd);
+	close(ufd);
+	close(efd);
+}
+
 /* MSI is an edge: one event per FIFO trigger, no masking involved. */
 TEST_F(dev, msi_on_data)
 {
@@ -666,6 +838,12 @@ XFAIL_ADD(dev, mtty_group, config_command);
 XFAIL_ADD(dev, mtty_cdev, config_command);
 XFAIL_ADD(dev, mtty_group, intx_unmask_pending);
 XFAIL_ADD(dev, mtty_cdev, intx_unmask_pending);
+XFAIL_ADD(dev, mtty_group, intx_unmask_eventfd);
+XFAIL_ADD(dev, mtty_cdev, intx_unmask_eventfd);
+XFAIL_ADD(dev, mtty_group, intx_unmask_eventfd_remove);
+XFAIL_ADD(dev, mtty_cdev, intx_unmask_eventfd_remove);
+XFAIL_ADD(dev, mtty_group, intx_unmask_eventfd_errors);
+XFAIL_ADD(dev, mtty_cdev, intx_unmask_eventfd_errors);
 XFAIL_ADD(dev, mtty_group, reset);
 XFAIL_ADD(dev, mtty_cdev, reset);
 XFAIL_ADD(dev, mtty_group, absent_region_flags);

@@ -29,6 +29,11 @@
 //!   the whole config space in one go), within a region of non-zero size;
 //!   anything else is `EINVAL` and has no effect.  `mtty` instead splits any
 //!   access into pieces, unaligned ones included.
+//! - INTx is auto-masked when it fires.  User space unmasks it with
+//!   `VFIO_IRQ_SET_ACTION_UNMASK`, or has it unmasked when an eventfd it
+//!   gives with that action is signalled (an irqfd, as in `vfio-pci`): KVM's
+//!   resampling irqfd signals it when the guest has handled the interrupt,
+//!   so that INTx is unmasked without a trip through QEMU.
 //! - Per-instance sysfs file `rust_mtty/vm_state`: `vm: none|attached` (the
 //!   driver holds a reference to the VM that user space attached to the
 //!   device) and `open_count: N` (VFIO's count of open device files).
@@ -58,6 +63,7 @@ use rust_mdev::{
     vfio::{
         self,
         pci::{Description, IrqAction, IrqInfo, IrqRequest, RegionInfo},
+        virqfd::{self, VirqFd},
     },
     vm::{Vm, VmRef},
 };
@@ -172,12 +178,72 @@ struct Instance {
 /// close.
 #[pin_data]
 struct OpenDevice {
+    /// Shared with the INTx unmask irqfd, whose handler locks it.
+    state: Arc<Mutex<OpenState>>,
+    /// The INTx unmask irqfd, under a lock of its own that serialises
+    /// `VFIO_DEVICE_SET_IRQS` and is taken before `state`'s: dropping the
+    /// irqfd waits for its handler, which locks `state`, so it is never
+    /// dropped with `state` locked.
     #[pin]
-    state: Mutex<OpenState>,
+    intx_unmask: Mutex<Option<VirqFd<IntxUnmask>>>,
     /// The VM the device is used by, held while the device is open.  Only
     /// held: holding it is what keeps the VM (and, through the reference
     /// ops, `kvm_amd`) alive while the device is in use.
     vm: Option<Vm>,
+}
+
+impl OpenDevice {
+    /// `VFIO_DEVICE_SET_IRQS` for INTx or MSI.
+    ///
+    /// Unmasking INTx through an eventfd sets the unmask irqfd, as
+    /// `vfio_pci_set_intx_unmask()` does: `EINVAL` while INTx is not
+    /// enabled; no eventfd removes it.  An eventfd replaces the irqfd set
+    /// before (`vfio-pci` answers `EBUSY` unless user space closed that
+    /// one's eventfd, as QEMU does before it sets a new one).  The irqfd
+    /// goes when INTx is disabled, and at the last close.
+    fn set_irqs(&self, request: IrqRequest) -> Result {
+        let mut unmask = self.intx_unmask.lock();
+        let index = request.index;
+        if let IrqAction::SetUnmaskEventFd(fd) = request.action {
+            // The abstraction refused it on MSI, which is not maskable.
+            if self.state.lock().card.irq_active() != Some(index) {
+                return Err(EINVAL);
+            }
+            // The irqfd replaced is dropped here, with `state` unlocked.
+            *unmask = match fd {
+                Some(fd) => Some(VirqFd::new(self.state.clone(), fd)?),
+                None => None,
+            };
+            return Ok(());
+        }
+        let intx_enabled = {
+            let mut state = self.state.lock();
+            state.set_irqs(request)?;
+            state.card.irq_active() == Some(IrqIndex::Intx)
+        };
+        if !intx_enabled {
+            *unmask = None;
+        }
+        Ok(())
+    }
+}
+
+/// The handler of the INTx unmask irqfd: KVM signals its eventfd when the
+/// guest has handled the interrupt.
+struct IntxUnmask;
+
+impl virqfd::Handler for IntxUnmask {
+    type Target = Mutex<OpenState>;
+
+    fn signalled(state: &Mutex<OpenState>) {
+        let mut state = state.lock();
+        // As `ACTION_UNMASK` without data.  INTx may have been disabled
+        // since the eventfd was signalled (the irqfd is removed just after):
+        // there is nothing to unmask then.
+        if let Ok(irq) = state.card.irq_unmask(IrqIndex::Intx) {
+            state.signal(irq);
+        }
+    }
 }
 
 /// The emulated card of an open instance and its interrupt triggers.
@@ -270,8 +336,8 @@ impl OpenState {
                 let irq = self.card.irq_unmask(index).map_err(irq_errno)?;
                 self.signal(irq);
             }
-            // Unmasking through an eventfd (irqfd) is not supported.
-            IrqAction::SetUnmaskEventFd(_) => return Err(ENOTTY),
+            // `OpenDevice::set_irqs` handles the unmask irqfd.
+            IrqAction::SetUnmaskEventFd(_) => return Err(EINVAL),
         }
         Ok(())
     }
@@ -311,7 +377,8 @@ impl vfio_pci::Operations for VfioOps {
         // serial card: open without it.
         let vm = vm.and_then(|vm| vm.get().ok());
         try_pin_init!(OpenDevice {
-            state <- new_mutex!(OpenState::new(instance.ports)),
+            state: Arc::pin_init(new_mutex!(OpenState::new(instance.ports)), GFP_KERNEL)?,
+            intx_unmask <- new_mutex!(None),
             // Last, so that the flag is only set when the open succeeds.
             vm: {
                 *instance.vm_attached.lock() = vm.is_some();
@@ -347,7 +414,7 @@ impl vfio_pci::Operations for VfioOps {
     }
 
     fn set_irqs(_dev: &vfio_pci::Device<Self>, open: &OpenDevice, request: IrqRequest) -> Result {
-        open.state.lock().set_irqs(request)
+        open.set_irqs(request)
     }
 
     fn reset(_dev: &vfio_pci::Device<Self>, open: &OpenDevice) -> Result {

@@ -156,10 +156,12 @@ pub enum IrqAction {
     Mask,
     /// Unmask the interrupts (`ACTION_UNMASK`), on a maskable index.
     Unmask,
-    /// Set (`Some`) or remove (`None`) an eventfd that unmasks the
-    /// interrupt when it is signalled (`ACTION_UNMASK | DATA_EVENTFD`,
-    /// irqfd unmask), on a maskable index with one interrupt.
-    SetUnmaskEventFd(Option<EventFd>),
+    /// Set (`Some`, a file descriptor of the calling process for
+    /// [`VirqFd::new`](crate::vfio::virqfd::VirqFd::new)) or remove
+    /// (`None`, a negative number) an eventfd that unmasks the interrupt
+    /// when it is signalled (`ACTION_UNMASK | DATA_EVENTFD`, irqfd
+    /// unmask), on a maskable index with one interrupt.
+    SetUnmaskEventFd(Option<i32>),
 }
 
 /// A validated `VFIO_DEVICE_SET_IRQS` request.
@@ -408,12 +410,11 @@ impl<T: Operations> Pci<T> {
                     [fd] => *fd,
                     _ => return Err(EINVAL),
                 };
-                let eventfd = if fd >= 0 {
-                    Some(EventFd::from_fd(fd)?)
-                } else {
-                    None
-                };
-                call(start, count, IrqAction::SetUnmaskEventFd(eventfd))
+                call(
+                    start,
+                    count,
+                    IrqAction::SetUnmaskEventFd((fd >= 0).then_some(fd)),
+                )
             }
             (ioctl::IrqAction::Trigger, _) => act(|| IrqAction::Trigger),
             (ioctl::IrqAction::Mask, _) => act(|| IrqAction::Mask),

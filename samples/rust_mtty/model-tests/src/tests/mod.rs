@@ -12,7 +12,7 @@ mod reset;
 mod state;
 mod uart;
 
-use crate::model::{IrqIndex, Card, Ports, Region};
+use crate::model::{Card, IrqIndex, Ports, Region};
 
 /// The regions of the card.
 const BAR0: Region = Region::Bar0;
