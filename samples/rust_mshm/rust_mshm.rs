@@ -26,6 +26,7 @@ use kernel::{c_str, page, prelude::*, str::CStr, sync::new_mutex, sync::Arc, syn
 
 mod model;
 
+use model::{Checksum, Effect, Registers};
 use rust_mdev::{
     class::ClassDevice,
     eventfd::EventFd,
@@ -40,7 +41,6 @@ use rust_mdev::{
     vm::VmRef,
     vma::VmaNew,
 };
-use model::{Checksum, Effect, Registers};
 
 /// Name of the driver, of the parent device and of its class.
 const NAME: &CStr = c_str!("rust_mshm");
