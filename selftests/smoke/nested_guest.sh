@@ -6,11 +6,17 @@
 # module reference counts; after QEMU exits the VM is gone and the drivers
 # unload.
 #
-# One guest serves every driver of MDEV_DRIVERS (default "mtty rust_mtty"),
-# one 2-port instance each, at PCI slot 0x10, 0x11, ...: booting the guest
-# is what takes the time under TCG.  Needs BZIMAGE and L2_INITRD (set by
+# rust_mshm's instance (in MDEV_DRIVERS too) has no driver in the guest:
+# the guest reads and writes its BARs through /dev/mem, and BAR2's sparse
+# mmap area reaches it mapped by QEMU (scripts/guest/l2-init).
+#
+# One guest serves every driver of MDEV_DRIVERS (default "mtty rust_mtty
+# rust_mshm"), one instance each (2 ports for the serial cards), at PCI
+# slot 0x10, 0x11, ...: booting the guest is what takes the time under
+# TCG.  Needs BZIMAGE and L2_INITRD (set by
 # the runner).  NESTED_OUT, if set, receives the guest's console,
-# QEMU's output and its trace of the KVM INTx acceleration; NESTED_CPU (default qemu64,kvm-pv-eoi=off) is the
+# QEMU's output and its trace of the KVM INTx acceleration and of the
+# regions it maps; NESTED_CPU (default qemu64,kvm-pv-eoi=off) is the
 # guest's CPU model (testing.rst, "The nested guest's hang", says why);
 # NESTED_APPEND replaces "loglevel=3" on the guest's kernel
 # command line, NESTED_TIMEOUT (s) the 600 s QEMU is given: a run takes
@@ -18,7 +24,7 @@
 # its own waits.
 . "$(dirname "$0")/tap.sh"
 . "$(dirname "$0")/drivers.sh"
-drivers=${MDEV_DRIVERS:-mtty rust_mtty}
+drivers=${MDEV_DRIVERS:-mtty rust_mtty rust_mshm}
 
 [ -e /dev/kvm ] || { tap_skip "nested guest" "no /dev/kvm in this VM (kvm_amd did not load)"; tap_done; }
 [ -f "${BZIMAGE:-}" ] && [ -f "${L2_INITRD:-}" ] || { tap_fail "nested guest: BZIMAGE or L2_INITRD missing"; tap_done; }
@@ -38,8 +44,10 @@ for drv in $drivers; do
 		tap_skip "nested guest ($drv)" "no mdev parent $drv: module not loaded or not built"
 		continue
 	fi
-	if ! uuid=$(mdev_create "$drv" 2); then
-		tap_fail "nested guest ($drv): create a $drv-2 instance"
+	ty=2
+	[ "$drv" = rust_mshm ] && ty=4
+	if ! uuid=$(mdev_create "$drv" $ty); then
+		tap_fail "nested guest ($drv): create a $drv-$ty instance"
 		continue
 	fi
 	used+=("$drv") uuids+=("$uuid")
@@ -74,7 +82,7 @@ ms() { echo $((($(date +%s%N) - t0) / 1000000)); }
 nested_timeout=${NESTED_TIMEOUT:-600}
 qemu-system-x86_64 -accel kvm -cpu "${NESTED_CPU:-qemu64,kvm-pv-eoi=off}" -m 256 -nodefaults \
 	-display none -no-reboot "${bios[@]}" -serial "file:$work/l2.log" \
-	-trace vfio_intx_enable_kvm -D "$work/qemu.trace" \
+	-trace vfio_intx_enable_kvm -trace vfio_region_mmap -D "$work/qemu.trace" \
 	-monitor "unix:$work/monitor,server=on,wait=off" \
 	-kernel "$BZIMAGE" -initrd "$L2_INITRD" \
 	-append "console=ttyS0 ${NESTED_APPEND:-loglevel=3} panic=-1" \
@@ -159,6 +167,55 @@ grep '^L2-' "$work/l2.txt" | tap_diag
 [ -s "$work/qemu.out" ] && sed 's/^/qemu: /' "$work/qemu.out" | tap_diag
 [ "${VERBOSE:-0}" = 1 ] || [ $qrc = 0 ] || tail -n 40 "$work/l2.txt" | tap_diag
 
+# rust_mshm's instance at $addr (uuid $uuid), from what the guest
+# printed (L2-MSHM lines of scripts/guest/l2-init) and QEMU's trace.
+mshm_checks() {
+	local l2=$work/l2.txt
+	sed -n "s/^L2-MSHM[-A-Z]*: $addr //p" "$l2" | sed "s/^/guest: rust_mshm /" | tap_diag
+	tap_check "$name: guest sees f1d0:5348 class 0x058000 at $addr, no driver" \
+		grep -q "^L2-PCI: $addr 0xf1d0:0x5348 class 0x058000 driver none" "$l2"
+	# QEMU maps the sparse mmap area of BAR2 (pages 1-3) into the
+	# guest: trace vfio_region_mmap, "Region <name> mmaps[0] [start -
+	# end]" with offsets into the BAR.
+	tap_check "$name: QEMU mapped BAR2's sparse area (0x1000-0x3fff) into the guest" \
+		grep -q "vfio_region_mmap Region $uuid BAR 2 mmaps\[0\] \[0x1000 - 0x3fff\]" "$work/qemu.trace"
+	tap_check "$name: BAR0 reads ID, VERSION and MEM_SIZE (trapped)" \
+		grep -qx "L2-MSHM-REGS: $addr 0x4D48534D 0x00010000 0x00004000" "$l2"
+	tap_check "$name: BAR0's SCRATCH keeps what the guest wrote (trapped)" \
+		grep -qx "L2-MSHM-SCRATCH: $addr 0x5A17C0DE" "$l2"
+	# Every dword written (page 0 trapped, pages 1-3 mapped) reads back,
+	# and CHECKSUM, which the driver computes over its pages of BAR2
+	# (FNV-1a, 32 bits; zeroed at open), covers exactly those writes:
+	# what the guest wrote through the mapping is in the device's pages.
+	tap_check "$name: BAR2 dwords written in all 4 pages read back, CHECKSUM covers them" \
+		python3 - "$l2" "$addr" <<-'EOF'
+		import sys
+		def fail(why):
+		    print("# " + why)
+		    sys.exit(1)
+		lines = open(sys.argv[1]).read().splitlines()
+		pre = "L2-MSHM-MEM: " + sys.argv[2] + " "
+		mem = bytearray(0x4000)
+		writes = [l[len(pre):].split() for l in lines if l.startswith(pre)]
+		pages = set()
+		for off, val, got in writes:
+		    if int(val, 16) != int(got, 16):
+		        fail(f"at {off}: wrote {val}, read {got}")
+		    o = int(off, 16)
+		    mem[o:o + 4] = int(val, 16).to_bytes(4, "little")
+		    pages.add(o >> 12)
+		if pages != {0, 1, 2, 3}:
+		    fail(f"writes reached pages {sorted(pages)}, not all 4")
+		h = 0x811C9DC5
+		for b in mem:
+		    h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF
+		pre = "L2-MSHM-CHECKSUM: " + sys.argv[2] + " "
+		got = [l[len(pre):] for l in lines if l.startswith(pre)]
+		if got != [f"0x{h:08X}"]:
+		    fail(f"CHECKSUM {got}, expected 0x{h:08X}")
+		EOF
+}
+
 tap_check "nested guest: QEMU ran the guest and exited cleanly" test $qrc = 0
 # The guest powers off after its checks, and panic=-1 turns a panic of
 # its kernel into a reset that -no-reboot ends: QEMU exits cleanly either
@@ -173,6 +230,10 @@ for i in "${!used[@]}"; do
 	drv=${used[$i]} addr=${addrs[$i]} uuid=${uuids[$i]}
 	name="nested guest ($drv)"
 	dev=/sys/bus/mdev/devices/$uuid
+	if [ "$drv" = rust_mshm ]; then
+		mshm_checks
+		continue
+	fi
 	tap_check "$name: guest sees 4348:3253 class 0x070002 at $addr, bound by serial" \
 		grep -q "^L2-PCI: $addr 0x4348:0x3253 class 0x070002 driver serial" "$work/l2.txt"
 	ports=$(sed -n "s/^L2-PORT: $addr //p" "$work/l2.txt")
