@@ -5,7 +5,7 @@
  * cdev paths: the regions and the sparse mmap capability of BAR2, config
  * space, the registers of BAR0, mmap() of BAR2 against read()/write() and
  * the checksum register, the mmap() requests that are refused, the doorbell
- * interrupt, and a mapping that outlives the close of its file or the start
+ * interrupt and its unmask eventfd, and a mapping that outlives the close of its file or the start
  * of the instance's removal.
  *
  * MDEV_DRIVER must be rust_mshm (selftests/TESTS sets it).
@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
@@ -452,6 +453,80 @@ TEST_F(mshm, doorbell_intx)
 	EXPECT_EQ(0, efd_wait(efd, NO_EVENT_MS));
 	ASSERT_EQ(0, vfio_irq_set_none(fd, VFIO_PCI_INTX_IRQ_INDEX,
 				       VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0));
+	close(efd);
+}
+
+/*
+ * INTx unmasked through an eventfd (KVM's resampling irqfd, which QEMU sets
+ * with VFIO_IRQ_SET_ACTION_UNMASK): signalling it unmasks, and a ring while
+ * masked fires then.  EINVAL while INTx has no trigger; fd -1 removes it,
+ * and disabling INTx does too.
+ */
+TEST_F(mshm, intx_unmask_eventfd)
+{
+	int fd = self->d.fd, efd, ufd;
+	uint32_t v;
+
+	efd = efd_new();
+	ufd = efd_new();
+	ASSERT_LE(0, efd);
+	ASSERT_LE(0, ufd);
+	EXPECT_EQ(-EINVAL, vfio_irq_set_eventfd(fd, VFIO_PCI_INTX_IRQ_INDEX,
+						VFIO_IRQ_SET_ACTION_UNMASK, ufd));
+	ASSERT_EQ(0, vfio_irq_set_eventfd(fd, VFIO_PCI_INTX_IRQ_INDEX,
+					  VFIO_IRQ_SET_ACTION_TRIGGER, efd));
+	ASSERT_EQ(0, vfio_irq_set_eventfd(fd, VFIO_PCI_INTX_IRQ_INDEX,
+					  VFIO_IRQ_SET_ACTION_UNMASK, ufd));
+
+	/* One interrupt, then masked: the second ring waits. */
+	ASSERT_EQ(0, reg_write(fd, self->bar0, REG_DOORBELL, 1));
+	ASSERT_EQ(1, efd_wait(efd, EVENT_MS));
+	ASSERT_EQ(0, reg_write(fd, self->bar0, REG_DOORBELL, 1));
+	EXPECT_EQ(0, efd_wait(efd, NO_EVENT_MS));
+	/* The eventfd unmasks: the pending ring fires, once. */
+	ASSERT_EQ(0, eventfd_write(ufd, 1));
+	EXPECT_EQ(1, efd_wait(efd, EVENT_MS));
+	EXPECT_EQ(0, efd_wait(efd, NO_EVENT_MS));
+	/* Unmasked again with nothing pending: a new ring fires at once. */
+	ASSERT_EQ(0, eventfd_write(ufd, 1));
+	EXPECT_EQ(0, efd_wait(efd, NO_EVENT_MS));
+	ASSERT_EQ(0, reg_write(fd, self->bar0, REG_DOORBELL, 1));
+	EXPECT_EQ(1, efd_wait(efd, EVENT_MS));
+	ASSERT_EQ(0, reg_read(fd, self->bar0, REG_DOORBELL, &v));
+	EXPECT_EQ(3, v);
+
+	/* fd -1: signalling no longer unmasks. */
+	ASSERT_EQ(0, vfio_irq_set_eventfd(fd, VFIO_PCI_INTX_IRQ_INDEX,
+					  VFIO_IRQ_SET_ACTION_UNMASK, -1));
+	ASSERT_EQ(0, reg_write(fd, self->bar0, REG_DOORBELL, 1));
+	ASSERT_EQ(0, eventfd_write(ufd, 1));
+	EXPECT_EQ(0, efd_wait(efd, NO_EVENT_MS));
+
+	/*
+	 * Set again, it unmasks at once with the count left above
+	 * (vfio_virqfd_enable() takes a pending count as a signal).  INTx
+	 * disabled and enabled again: the irqfd is gone.
+	 */
+	ASSERT_EQ(0, vfio_irq_set_eventfd(fd, VFIO_PCI_INTX_IRQ_INDEX,
+					  VFIO_IRQ_SET_ACTION_UNMASK, ufd));
+	EXPECT_EQ(1, efd_wait(efd, EVENT_MS));
+	ASSERT_EQ(0, vfio_irq_set_none(fd, VFIO_PCI_INTX_IRQ_INDEX,
+				       VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0));
+	ASSERT_EQ(0, vfio_irq_set_eventfd(fd, VFIO_PCI_INTX_IRQ_INDEX,
+					  VFIO_IRQ_SET_ACTION_TRIGGER, efd));
+	ASSERT_EQ(0, reg_write(fd, self->bar0, REG_DOORBELL, 1));
+	ASSERT_EQ(1, efd_wait(efd, EVENT_MS));
+	ASSERT_EQ(0, reg_write(fd, self->bar0, REG_DOORBELL, 1));
+	ASSERT_EQ(0, eventfd_write(ufd, 1));
+	EXPECT_EQ(0, efd_wait(efd, NO_EVENT_MS));
+
+	/* Still set and signalled when the device closes (teardown). */
+	ASSERT_EQ(0, vfio_irq_set_eventfd(fd, VFIO_PCI_INTX_IRQ_INDEX,
+					  VFIO_IRQ_SET_ACTION_UNMASK, ufd));
+	EXPECT_EQ(1, efd_wait(efd, EVENT_MS));
+	ASSERT_EQ(0, reg_write(fd, self->bar0, REG_DOORBELL, 1));
+	ASSERT_EQ(0, eventfd_write(ufd, 1));
+	close(ufd);
 	close(efd);
 }
 

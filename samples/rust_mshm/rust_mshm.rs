@@ -16,7 +16,8 @@
 //!   `write()`, of which the last three can also be mapped with `mmap()`:
 //!   the region has `VFIO_REGION_INFO_FLAG_MMAP` and a sparse mmap
 //!   capability with one area, the first page staying trapped;
-//! - INTx (level-triggered, auto-masked) and the device request interrupt.
+//! - INTx (level-triggered, auto-masked, unmasked by user space or through an
+//!   eventfd: KVM's resampling irqfd) and the device request interrupt.
 //!
 //! The memory is allocated zeroed on the first open and freed on the last
 //! close; a mapping holds the device file open, so the last close comes
@@ -38,6 +39,7 @@ use rust_mdev::{
         config::{ConfigSpace, CONFIG_SPACE_SIZE},
         Description, IrqAction, IrqIndex, IrqInfo, IrqRequest, MmapArea, Region, RegionInfo,
     },
+    vfio::virqfd::{self, VirqFd},
     vm::VmRef,
     vma::VmaNew,
 };
@@ -83,8 +85,60 @@ static DESCRIPTION: Description = Description::new()
 /// An open instance: the device, from the first open to the last close.
 #[pin_data]
 struct OpenDevice {
+    /// Shared with the INTx unmask irqfd, whose handler locks it.
+    state: Arc<Mutex<OpenState>>,
+    /// The INTx unmask irqfd, under a lock of its own taken before
+    /// `state`'s: dropping the irqfd waits for its handler, which locks
+    /// `state`, so it is never dropped with `state` locked.
     #[pin]
-    state: Mutex<OpenState>,
+    intx_unmask: Mutex<Option<VirqFd<IntxUnmask>>>,
+}
+
+impl OpenDevice {
+    /// `VFIO_DEVICE_SET_IRQS` for INTx.
+    ///
+    /// Unmasking through an eventfd sets the unmask irqfd, as `vfio-pci`
+    /// does: `EINVAL` while INTx has no trigger; no eventfd removes it; an
+    /// eventfd replaces the one set before.  The irqfd goes when INTx is
+    /// disabled, and at the last close.
+    fn set_irqs(&self, request: IrqRequest) -> Result {
+        let mut unmask = self.intx_unmask.lock();
+        if let IrqAction::SetUnmaskEventFd(fd) = request.action {
+            if request.index != IrqIndex::Intx || self.state.lock().intx.is_none() {
+                return Err(EINVAL);
+            }
+            // The irqfd replaced is dropped here, with `state` unlocked.
+            *unmask = match fd {
+                Some(fd) => Some(VirqFd::new(self.state.clone(), fd)?),
+                None => None,
+            };
+            return Ok(());
+        }
+        let enabled = {
+            let mut state = self.state.lock();
+            state.set_irqs(request)?;
+            state.intx.is_some()
+        };
+        if !enabled {
+            *unmask = None;
+        }
+        Ok(())
+    }
+}
+
+/// The handler of the INTx unmask irqfd: KVM signals its eventfd when the
+/// guest has handled the interrupt.
+struct IntxUnmask;
+
+impl virqfd::Handler for IntxUnmask {
+    type Target = Mutex<OpenState>;
+
+    fn signalled(state: &Mutex<OpenState>) {
+        // As `ACTION_UNMASK` without data.  INTx may have been disabled
+        // since the eventfd was signalled (the irqfd is removed just
+        // after): there is nothing to unmask then.
+        state.lock().unmask();
+    }
 }
 
 /// The state of an open instance.
@@ -109,6 +163,15 @@ impl OpenState {
             masked: false,
             pending: false,
         })
+    }
+
+    /// Unmasks INTx, and raises it if it is pending.  Nothing while INTx
+    /// has no trigger.
+    fn unmask(&mut self) {
+        if self.intx.is_some() {
+            self.masked = false;
+            self.deliver();
+        }
     }
 
     /// Raises INTx if one is pending and it can be: level-triggered and
@@ -171,7 +234,8 @@ impl OpenState {
     }
 
     /// `VFIO_DEVICE_SET_IRQS` for INTx, the only index that reaches the
-    /// driver (the abstraction keeps the request trigger).
+    /// driver (the abstraction keeps the request trigger), but for the
+    /// unmask eventfd ([`OpenDevice::set_irqs`]).
     fn set_irqs(&mut self, request: IrqRequest) -> Result {
         if request.index != IrqIndex::Intx {
             return Err(EINVAL);
@@ -194,8 +258,8 @@ impl OpenState {
                 self.masked = false;
                 self.deliver();
             }
-            // Unmasking through an eventfd (irqfd) is not supported.
-            IrqAction::SetUnmaskEventFd(_) => return Err(ENOTTY),
+            // Handled by `OpenDevice::set_irqs`, which never passes it on.
+            IrqAction::SetUnmaskEventFd(_) => return Err(EINVAL),
         }
         Ok(())
     }
@@ -220,7 +284,8 @@ impl vfio_pci::Operations for VfioOps {
 
     fn open_device<'a>(_: &'a Dev, _: Option<VmRef<'a>>) -> impl PinInit<OpenDevice, Error> + 'a {
         try_pin_init!(OpenDevice {
-            state <- new_mutex!(OpenState::new()?),
+            state: Arc::pin_init(new_mutex!(OpenState::new()?), GFP_KERNEL)?,
+            intx_unmask <- new_mutex!(None),
         }? Error)
     }
 
@@ -242,7 +307,7 @@ impl vfio_pci::Operations for VfioOps {
     }
 
     fn set_irqs(_: &Dev, open: &OpenDevice, request: IrqRequest) -> Result {
-        open.state.lock().set_irqs(request)
+        open.set_irqs(request)
     }
 
     fn reset(_: &Dev, open: &OpenDevice) -> Result {
