@@ -113,12 +113,25 @@ echo "host: instance A $uuid_a (source), B $uuid_b (destination), $drv-2" | tap_
 # guest kernel's errors on its console.  64 MiB of RAM are enough for the
 # guest and make less to copy.  QEMU's trace of the migration's states
 # and of the device's VFIO states goes to ROLE.trace, timestamped
-# (-msg timestamp=on), for the timeline and the time in STOP_COPY.
+# (-msg timestamp=on), for the timeline and the time in STOP_COPY, with
+# the INTx routing events of vfio-pci.
+#
+# INTx goes through QEMU, not KVM (x-no-kvm-intx=on): QEMU 10.0 does not
+# migrate KVM's INTx acceleration.  The destination sets up the KVM irqfd
+# for the device's INTx at realize, routed as the chipset is after reset
+# (GSI 0: trace "vfio_intx_enable_kvm" with no "vfio_intx_update" after
+# it), and loading the chipset's state (the guest's PIRQ routing, GSI 11)
+# fires no routing notifier, so the irqfd stays on GSI 0: the guest never
+# sees the device's interrupt again, and the interrupts it does get go to
+# the timer's line.  vfio_pci_load_config() refreshes MSI and MSI-X, not
+# INTx.  Without the acceleration, QEMU routes each assertion through the
+# chipset as it is then, and unmasks INTx itself at the guest's EOI.
 bios=()
 [ -f /usr/share/qemu/qboot.rom ] && bios=(-bios /usr/share/qemu/qboot.rom)
 traces=()
 for e in migrate_set_state vfio_migration_set_device_state vfio_save_complete_precopy \
-	vfio_load_state_device_data migration_bitmap_sync_end; do
+	vfio_load_state_device_data migration_bitmap_sync_end \
+	vfio_intx_enable_kvm vfio_intx_disable_kvm vfio_intx_update; do
 	traces+=(-trace "$e")
 done
 start_qemu() {	# ROLE UUID [ARG...]: started in the background ($!)
@@ -130,7 +143,7 @@ start_qemu() {	# ROLE UUID [ARG...]: started in the background ($!)
 		-msg timestamp=on -D "$work/$role.trace" "${traces[@]}" \
 		-kernel "$BZIMAGE" -initrd "$L2_INITRD" \
 		-append "console=ttyS0 ${NESTED_APPEND:-loglevel=3} panic=-1 l2mode=migrate" \
-		-device "vfio-pci,sysfsdev=/sys/bus/mdev/devices/$uuid,addr=10.0" \
+		-device "vfio-pci,sysfsdev=/sys/bus/mdev/devices/$uuid,addr=10.0,x-no-kvm-intx=on" \
 		"$@" </dev/null >"$work/$role.out" 2>&1 &
 }
 start_qemu src "$uuid_a"
