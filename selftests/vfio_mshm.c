@@ -12,6 +12,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -520,12 +522,83 @@ TEST_F(mshm, intx_unmask_eventfd)
 	ASSERT_EQ(0, eventfd_write(ufd, 1));
 	EXPECT_EQ(0, efd_wait(efd, NO_EVENT_MS));
 
-	/* Still set and signalled when the device closes (teardown). */
+	/*
+	 * Still set, and just signalled with a ring pending, when the device
+	 * closes: the close waits for the handler and drops the irqfd.
+	 */
 	ASSERT_EQ(0, vfio_irq_set_eventfd(fd, VFIO_PCI_INTX_IRQ_INDEX,
 					  VFIO_IRQ_SET_ACTION_UNMASK, ufd));
 	EXPECT_EQ(1, efd_wait(efd, EVENT_MS));
 	ASSERT_EQ(0, reg_write(fd, self->bar0, REG_DOORBELL, 1));
 	ASSERT_EQ(0, eventfd_write(ufd, 1));
+	vfio_dev_close(&self->d);
+	close(ufd);
+	close(efd);
+}
+
+/*
+ * The errors of vfio-pci's unmask eventfd; a failed request leaves the
+ * irqfd as it was.  A new eventfd replaces the one set (vfio-pci answers
+ * EBUSY unless user space closed that one's eventfd, as QEMU does before
+ * it sets a new one); -1 removes it, twice too.
+ */
+TEST_F(mshm, intx_unmask_eventfd_errors)
+{
+	int fd = self->d.fd, efd, ufd, ufd2, notefd;
+	/* No file: a number no open() returns here (closing one would not do). */
+	int bad = INT_MAX;
+
+	efd = efd_new();
+	ufd = efd_new();
+	ufd2 = efd_new();
+	notefd = open("/dev/null", O_RDONLY);
+	ASSERT_LE(0, efd);
+	ASSERT_LE(0, ufd);
+	ASSERT_LE(0, ufd2);
+	ASSERT_LE(0, notefd);
+
+	/* INTx has no trigger. */
+	EXPECT_ERRNO(EINVAL, vfio_irq_set_eventfd(fd, VFIO_PCI_INTX_IRQ_INDEX,
+						  VFIO_IRQ_SET_ACTION_UNMASK, -1));
+	ASSERT_EQ(0, vfio_irq_set_eventfd(fd, VFIO_PCI_INTX_IRQ_INDEX,
+					  VFIO_IRQ_SET_ACTION_TRIGGER, efd));
+	ASSERT_EQ(0, vfio_irq_set_eventfd(fd, VFIO_PCI_INTX_IRQ_INDEX,
+					  VFIO_IRQ_SET_ACTION_UNMASK, ufd));
+	/* vfio_virqfd_enable(): not a file, not an eventfd. */
+	EXPECT_ERRNO(EBADF, vfio_irq_set_eventfd(fd, VFIO_PCI_INTX_IRQ_INDEX,
+						 VFIO_IRQ_SET_ACTION_UNMASK, bad));
+	EXPECT_ERRNO(EINVAL, vfio_irq_set_eventfd(fd, VFIO_PCI_INTX_IRQ_INDEX,
+						  VFIO_IRQ_SET_ACTION_UNMASK,
+						  notefd));
+	/* No index is masked through an eventfd; the request one not at all. */
+	EXPECT_ERRNO(ENOTTY, vfio_irq_set_eventfd(fd, VFIO_PCI_INTX_IRQ_INDEX,
+						  VFIO_IRQ_SET_ACTION_MASK, ufd));
+	EXPECT_ERRNO(ENOTTY, vfio_irq_set_eventfd(fd, VFIO_PCI_REQ_IRQ_INDEX,
+						  VFIO_IRQ_SET_ACTION_UNMASK, ufd));
+
+	/* The first eventfd still unmasks. */
+	ASSERT_EQ(0, reg_write(fd, self->bar0, REG_DOORBELL, 1));
+	ASSERT_EQ(1, efd_wait(efd, EVENT_MS));
+	ASSERT_EQ(0, reg_write(fd, self->bar0, REG_DOORBELL, 1));
+	ASSERT_EQ(0, eventfd_write(ufd, 1));
+	EXPECT_EQ(1, efd_wait(efd, EVENT_MS));
+
+	/* Replaced: only the new one unmasks. */
+	ASSERT_EQ(0, vfio_irq_set_eventfd(fd, VFIO_PCI_INTX_IRQ_INDEX,
+					  VFIO_IRQ_SET_ACTION_UNMASK, ufd2));
+	ASSERT_EQ(0, reg_write(fd, self->bar0, REG_DOORBELL, 1));
+	ASSERT_EQ(0, eventfd_write(ufd, 1));
+	EXPECT_EQ(0, efd_wait(efd, NO_EVENT_MS));
+	ASSERT_EQ(0, eventfd_write(ufd2, 1));
+	EXPECT_EQ(1, efd_wait(efd, EVENT_MS));
+
+	/* Removed, and removed again. */
+	EXPECT_EQ(0, vfio_irq_set_eventfd(fd, VFIO_PCI_INTX_IRQ_INDEX,
+					  VFIO_IRQ_SET_ACTION_UNMASK, -1));
+	EXPECT_EQ(0, vfio_irq_set_eventfd(fd, VFIO_PCI_INTX_IRQ_INDEX,
+					  VFIO_IRQ_SET_ACTION_UNMASK, -1));
+	close(notefd);
+	close(ufd2);
 	close(ufd);
 	close(efd);
 }

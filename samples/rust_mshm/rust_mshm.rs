@@ -97,10 +97,14 @@ struct OpenDevice {
 impl OpenDevice {
     /// `VFIO_DEVICE_SET_IRQS` for INTx.
     ///
-    /// Unmasking through an eventfd sets the unmask irqfd, as `vfio-pci`
-    /// does: `EINVAL` while INTx has no trigger; no eventfd removes it; an
-    /// eventfd replaces the one set before.  The irqfd goes when INTx is
-    /// disabled, and at the last close.
+    /// Unmasking through an eventfd sets the unmask irqfd, as
+    /// `vfio_pci_set_intx_unmask()` does: `EINVAL` while INTx has no
+    /// trigger; no eventfd removes it.  An eventfd replaces the irqfd set
+    /// before (`vfio-pci` answers `EBUSY` unless user space closed that
+    /// one's eventfd, as QEMU does before it sets a new one).  The irqfd
+    /// goes when INTx loses its trigger (`vfio-pci` keeps it while INTx
+    /// stays enabled with no eventfd, which QEMU never asks for), and at
+    /// the last close.
     fn set_irqs(&self, request: IrqRequest) -> Result {
         let mut unmask = self.intx_unmask.lock();
         if let IrqAction::SetUnmaskEventFd(fd) = request.action {
@@ -254,10 +258,7 @@ impl OpenState {
                 self.deliver();
             }
             IrqAction::Mask => self.masked = true,
-            IrqAction::Unmask => {
-                self.masked = false;
-                self.deliver();
-            }
+            IrqAction::Unmask => self.unmask(),
             // Handled by `OpenDevice::set_irqs`, which never passes it on.
             IrqAction::SetUnmaskEventFd(_) => return Err(EINVAL),
         }

@@ -198,7 +198,10 @@ mshm_checks() {
 		mem = bytearray(0x4000)
 		writes = [l[len(pre):].split() for l in lines if l.startswith(pre)]
 		pages = set()
-		for off, val, got in writes:
+		for w in writes:
+		    if len(w) != 3:
+		        fail(f"a read of BAR2 printed nothing: {w}")
+		    off, val, got = w
 		    if int(val, 16) != int(got, 16):
 		        fail(f"at {off}: wrote {val}, read {got}")
 		    o = int(off, 16)

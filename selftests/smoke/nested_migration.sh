@@ -118,9 +118,9 @@ echo "host: instance A $uuid_a (source), B $uuid_b (destination), $drv-2" | tap_
 #
 # INTx goes through QEMU, not KVM (x-no-kvm-intx=on): QEMU 10.0 does not
 # migrate KVM's INTx acceleration.  The destination sets up the KVM irqfd
-# for the device's INTx at realize, routed as the chipset is after reset
-# (GSI 0: trace "vfio_intx_enable_kvm" with no "vfio_intx_update" after
-# it), and loading the chipset's state (the guest's PIRQ routing, GSI 11)
+# for the device's INTx at realize, on the route of that moment (GSI 0:
+# trace "vfio_intx_enable_kvm" with no "vfio_intx_update" after it), and
+# loading the chipset's state (the guest's PIRQ routing, GSI 11)
 # fires no routing notifier, so the irqfd stays on GSI 0: the guest never
 # sees the device's interrupt again, and the interrupts it does get go to
 # the timer's line.  vfio_pci_load_config() refreshes MSI and MSI-X, not
@@ -422,6 +422,9 @@ else
 fi
 dpid=
 tap_check "$name: the destination QEMU exited cleanly" test "${qrc[destination]:-?}" = 0
+# x-no-kvm-intx=on took effect: no KVM INTx irqfd on either side.
+tap_check "$name: INTx went through QEMU on both sides (x-no-kvm-intx, no vfio_intx_enable_kvm)" \
+	bash -c '! grep -q vfio_intx_enable_kvm "$1/src.trace" "$1/dst.trace"' _ "$work"
 echo "guest: first round over after $booted_ms ms, migrate at $migrate_ms ms, over at $migrated_ms ms, three rounds on the destination at $after_ms ms" | tap_diag
 report
 
