@@ -188,6 +188,23 @@ pub trait Operations: Sized + 'static {
     fn migration_load(_dev: &Device<Self>, _open: &Self::OpenData, _state: &[u8]) -> Result {
         kernel::build_error!(VTABLE_DEFAULT_ERROR)
     }
+
+    /// Called when a device that loaded a state ([`Operations::migration_load`])
+    /// enters `RUNNING` for the first time since, with the device's migration
+    /// lock held.  The default does nothing.
+    ///
+    /// The interrupt triggers of the destination are new eventfds, set by its
+    /// VFIO user; what the source signalled on its own eventfds is known to
+    /// the destination's user only if that user migrated it too.  A device
+    /// whose loaded state has a level-triggered interrupt asserted and
+    /// masked (signalled, not yet unmasked) signals it here once on the
+    /// destination's trigger, so that the user learns the line is asserted
+    /// and unmasks it in time: QEMU 10.0 does not migrate `vfio-pci`'s own
+    /// "INTx pending" flag, and without this the guest's line stays up
+    /// with nobody to lower it (`Documentation/migration.rst`).  For a user
+    /// that did migrate it, a second signal of an asserted level is no
+    /// event.
+    fn migration_resumed(_dev: &Device<Self>, _open: &Self::OpenData) {}
 }
 
 /// A VFIO device: a `struct vfio_device` followed by the driver's data.

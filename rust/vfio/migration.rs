@@ -160,6 +160,10 @@ fn clear(v: &mut KVec<u8>) {
 pub(super) struct MigCtl {
     state: MigState,
     file: Option<Arc<DataFile>>,
+    /// A state was loaded (`RESUMING -> STOP`) and the device has not been
+    /// in `RUNNING` since: the arc into `RUNNING` calls
+    /// [`Operations::migration_resumed`].
+    resumed: bool,
 }
 
 impl MigCtl {
@@ -168,6 +172,7 @@ impl MigCtl {
         MigCtl {
             state: MigState::Running,
             file: None,
+            resumed: false,
         }
     }
 
@@ -183,6 +188,7 @@ impl MigCtl {
     pub(super) fn reset(&mut self) {
         self.end_session();
         self.state = MigState::Running;
+        self.resumed = false;
     }
 }
 
@@ -721,7 +727,22 @@ impl<T: Operations> Device<T> {
     /// Runs one arc of the state machine; see `Documentation/migration.rst`.
     fn step(&self, ctl: &mut MigCtl, next: MigState) -> Result<Option<*mut bindings::file>> {
         use MigState::*;
+        // `resumed` survives only the arcs between a load and `RUNNING`.
+        if !matches!(
+            (ctl.state, next),
+            (Stop, RunningP2p) | (RunningP2p, Stop) | (RunningP2p, Running)
+        ) {
+            ctl.resumed = false;
+        }
         match (ctl.state, next) {
+            (RunningP2p, Running) if ctl.resumed => {
+                ctl.resumed = false;
+                // SAFETY: Called from a migration callback: the device is
+                // open.
+                let open = unsafe { self.open_data() }.ok_or(ENODEV)?;
+                T::migration_resumed(self, open);
+                Ok(None)
+            }
             (Running, RunningP2p)
             | (RunningP2p, Running)
             | (RunningP2p, Stop)
@@ -766,6 +787,7 @@ impl<T: Operations> Device<T> {
                     T::migration_load(self, open, resuming.final_payload()?)?;
                 }
                 ctl.end_session();
+                ctl.resumed = true;
                 Ok(None)
             }
             _ => Err(EINVAL),

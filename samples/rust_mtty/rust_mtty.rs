@@ -440,6 +440,14 @@ impl vfio_pci::Operations for VfioOps {
         // The model checks the whole payload before it changes anything.
         open.state.lock().card.load(state).map_err(|_| EINVAL)
     }
+
+    fn migration_resumed(_dev: &vfio_pci::Device<Self>, open: &OpenDevice) {
+        // An INTx that fired on the source and is still asserted is
+        // announced on the destination's own trigger.
+        let mut state = open.state.lock();
+        let irq = state.card.resumed();
+        state.signal(irq);
+    }
 }
 
 /// The VFIO operations of the instances, as a VFIO device sees them.

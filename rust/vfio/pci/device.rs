@@ -136,6 +136,9 @@ pub trait Operations: Sized + 'static {
     fn migration_load(_dev: &Device<Self>, _open: &Self::OpenData, _state: &[u8]) -> Result {
         kernel::build_error!(VTABLE_DEFAULT_ERROR)
     }
+
+    /// See [`vfio::Operations::migration_resumed`].
+    fn migration_resumed(_dev: &Device<Self>, _open: &Self::OpenData) {}
 }
 
 /// What a `VFIO_DEVICE_SET_IRQS` request asks of the interrupts
@@ -523,5 +526,9 @@ impl<T: Operations> vfio::Operations for Pci<T> {
 
     fn migration_load(dev: &Device<T>, open: &T::OpenData, state: &[u8]) -> Result {
         T::migration_load(dev, open, state)
+    }
+
+    fn migration_resumed(dev: &Device<T>, open: &T::OpenData) {
+        T::migration_resumed(dev, open)
     }
 }

@@ -523,6 +523,17 @@ impl Card {
         }
     }
 
+    /// The IRQ index to signal when a loaded state starts running on the
+    /// destination: INTx if it is active, masked (it fired on the source
+    /// and was not unmasked yet) and its line still asserted.  The
+    /// destination's eventfd is new, so the line is announced on it once
+    /// (`vfio::Operations::migration_resumed`); INTx stays masked.
+    #[must_use = "the returned IRQ index must be signalled"]
+    pub(crate) fn resumed(&self) -> Option<IrqIndex> {
+        (self.irq.active() == Some(IrqIndex::Intx) && self.irq.intx_masked() && self.intx_level())
+            .then_some(IrqIndex::Intx)
+    }
+
     /// The active VFIO IRQ index, if any.
     pub(crate) fn irq_active(&self) -> Option<IrqIndex> {
         self.irq.active()

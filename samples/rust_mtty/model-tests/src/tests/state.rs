@@ -425,6 +425,34 @@ fn round_trip(ports: Ports, index: Option<IrqIndex>) {
     assert_same_behaviour(&mut src, &mut dst, &what);
 }
 
+/// A loaded INTx that fired and is still asserted is announced once when
+/// the destination runs; nothing for MSI, nothing once the line is low or
+/// unmasked.
+#[test]
+fn resumed_announces_a_masked_asserted_intx() {
+    for ports in [Ports::One, Ports::Two] {
+        let src = rich_card_with(ports, INTX);
+        assert_eq!(src.resumed(), INTX, "{ports:?}: rich card, INTx");
+        let mut dst = card(ports);
+        assert_eq!(dst.irq_enable(IrqIndex::Intx), Ok(None));
+        assert_eq!(dst.resumed(), None, "{ports:?}: before the load");
+        assert_eq!(dst.load(&save(&src)), Ok(()));
+        assert_eq!(dst.resumed(), INTX, "{ports:?}: after the load");
+        // Announcing does not unmask: the user's unmask fires it again.
+        assert_eq!(dst.resumed(), INTX, "{ports:?}: asked twice");
+        assert_eq!(dst.irq_unmask(IrqIndex::Intx), Ok(INTX));
+
+        let msi = rich_card_with(ports, Some(IrqIndex::Msi));
+        assert_eq!(msi.resumed(), None, "{ports:?}: MSI");
+        assert_eq!(other_card(ports).resumed(), None, "{ports:?}: unmasked");
+    }
+    // Masked with the line low: nothing to announce.
+    let mut m = card(Ports::One);
+    assert_eq!(m.irq_enable(IrqIndex::Intx), Ok(None));
+    assert_eq!(m.irq_mask(IrqIndex::Intx), Ok(()));
+    assert_eq!(m.resumed(), None);
+}
+
 #[test]
 fn round_trip_one_port() {
     round_trip(Ports::One, INTX);
