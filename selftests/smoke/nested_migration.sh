@@ -159,7 +159,10 @@ dpid=$!
 # Then the rounds (rounds.txt), one a line: seq, port, result ("-" while
 # it runs), where its start and its end lines were, the port's interrupt
 # count before and after, bytes back/bytes sent, the scratch register at
-# its start.  Read again at each poll.
+# its start.  Read again at each poll.  A line still being written (the
+# last of a console, or the last of the destination's when it was quit)
+# is not taken: a START line counts once it has the scratch register, a
+# ROUND line once it has the round's time ("in T s").
 refresh() {
 	local at size
 	{ tr -d '\r' < "$work/src.log"; } > "$work/src.txt" 2>/dev/null
@@ -169,8 +172,8 @@ refresh() {
 		{ s = off; off += length($0) + 1
 		  print (off <= at || dsize == 0 ? "src" : s >= at ? "dst" : "cut"), $0 }' > "$work/console.txt"
 	awk '
-		$2 == "L2-MIG-START:" { start[$3] = $1; port[$3] = $4; scr[$3] = $6; if ($3 > n) n = $3 }
-		$2 == "L2-MIG-ROUND:" { end[$3] = $1; res[$3] = $5; split($9, i, /->|,/); before[$3] = i[1]; after[$3] = i[2]; bytes[$3] = $10 }
+		$2 == "L2-MIG-START:" && $6 ~ /^0x[0-9a-f][0-9a-f]$/ { start[$3] = $1; port[$3] = $4; scr[$3] = $6; if ($3 > n) n = $3 }
+		$2 == "L2-MIG-ROUND:" && $12 == "in" && $14 ~ /^s,?$/ { end[$3] = $1; res[$3] = $5; split($9, i, /->|,/); before[$3] = i[1]; after[$3] = i[2]; bytes[$3] = $10 }
 		END { for (r = 1; r <= n; r++) if (r in start)
 			print r, port[r], (r in res ? res[r] : "-"), start[r], (r in end ? end[r] : "-"),
 			      (r in before ? before[r] : "-"), (r in after ? after[r] : "-"), (r in bytes ? bytes[r] : "-"), scr[r] }
