@@ -152,7 +152,7 @@ vm_settings > "$OUT/env"
 # migration (for each driver), whose QEMU the debug options slowed
 # tenfold (KASAN), while the driver and the series are tested under them
 # in vm-a and vm-b.  They start in the order a, b,
-# n: the two debug VMs, which take the longest (about 45 minutes each on
+# n: the two debug VMs, which take the longest (45-75 minutes each on
 # the project's machine), start at once, and vm-n, which takes a few
 # minutes, runs when the first of them ends, so that it does not add to
 # the longer one's time.  VMS=1 runs everything in one VM on the debug

@@ -63,6 +63,18 @@ vm_settings() {
 	done
 }
 
+# TCG's threading for a test VM of $1 vCPUs, unless VM_TCG_THREAD says:
+# single for several vCPUs (multi-threaded TCG has a cross-vCPU race
+# there), multi for one (the nested tests' VM), where single-threaded TCG
+# left the VM halted for good in 3 of about 18 live migrations and
+# multi-threaded TCG in none of 20 (Documentation/testing.rst, "The live
+# migration test").  scripts/vm.sh uses it; nested-soak.sh reports it.
+tcg_thread() {	# VCPUS
+	if [ -n "${VM_TCG_THREAD:-}" ]; then echo "$VM_TCG_THREAD"
+	elif [ "$1" = 1 ]; then echo multi
+	else echo single
+	fi
+}
 log() { printf '>>> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 

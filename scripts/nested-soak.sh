@@ -70,7 +70,7 @@ for ((i = 1; i <= RUNS; i++)); do
 done
 clean=$(grep -c ' clean,' "$OUT/runs.txt" || true)
 echo "nested-soak: $test: $clean of $RUNS runs clean in $(($(date +%s) - start)) s" \
-	"(${#vms[@]} VM(s) side by side, TCG thread=${VM_TCG_THREAD:-$([ "${NESTED_VM_CPUS:-1}" = 1 ] && echo multi || echo single)}, ${NESTED_VM_CPUS:-1} vCPU(s) each, $(basename "$kdir")${KVM_AMD_PARAMS:+, kvm_amd $KVM_AMD_PARAMS}${NESTED_CPU:+, L2 -cpu $NESTED_CPU})" >> "$OUT/runs.txt"
+	"(${#vms[@]} VM(s) side by side, TCG thread=$(tcg_thread "${NESTED_VM_CPUS:-1}"), ${NESTED_VM_CPUS:-1} vCPU(s) each, $(basename "$kdir")${KVM_AMD_PARAMS:+, kvm_amd $KVM_AMD_PARAMS}${NESTED_CPU:+, L2 -cpu $NESTED_CPU})" >> "$OUT/runs.txt"
 cat "$OUT/runs.txt"
 tail -n 1 "$OUT/summary.tap"
 exit $rc

@@ -35,17 +35,12 @@ mkdir -p "$BUILD"
 # guest's hang", has the details and the one-line fix for QEMU.
 #
 # VM_CPU_MODEL (default EPYC) is the CPU model, VM_TCG_THREAD TCG's
-# threading: by default single for a VM of several vCPUs (multi-threaded
-# TCG has a cross-vCPU race there), multi for a VM of one vCPU (the
-# nested guest's), where single-threaded TCG left the VM halted for good
-# in 3 of about 18 live migrations and multi-threaded TCG in none of 20
-# (Documentation/testing.rst, "The live migration test").  VM_MONITOR, if set, is a UNIX socket for QEMU's
-# monitor (check.sh asks a hung VM where its vCPUs are).
-tcg_thread=single
-[ "${VM_CPUS:-2}" != 1 ] || tcg_thread=multi
+# threading (default: tcg_thread in env.sh, multi for one vCPU, single
+# otherwise); VM_MONITOR, if set, a UNIX socket for QEMU's monitor
+# (check.sh asks a hung VM where its vCPUs are).
 rootflags=version=9p2000.L,trans=virtio,access=any,msize=524288,cache=loose
 exec vng --run "${VM_KDIR:-$KDIR}" --disable-kvm --verbose \
 	--append "loglevel=5 rootflags=$rootflags${VM_APPEND:+ $VM_APPEND}" \
-	--qemu-opts="-cpu ${VM_CPU_MODEL:-EPYC} -accel tcg,thread=${VM_TCG_THREAD:-$tcg_thread}${VM_MONITOR:+ -monitor unix:$VM_MONITOR,server=on,wait=off}" \
+	--qemu-opts="-cpu ${VM_CPU_MODEL:-EPYC} -accel tcg,thread=$(tcg_thread "${VM_CPUS:-2}")${VM_MONITOR:+ -monitor unix:$VM_MONITOR,server=on,wait=off}" \
 	--memory "${VM_MEMORY:-2G}" --cpus "${VM_CPUS:-2}" --rwdir "$BUILD" \
 	--exec "$*"
