@@ -82,15 +82,34 @@ fi
 [ -s "$OUT/expected" ] || die "no test matches T=$T (see selftests/TESTS)"
 
 # Build what the plan needs: the debug kernel, the module and the selftests
-# for every test; the production kernel and the nested guest only for
-# the nested guest tests (nested_guest, nested_migration@<driver>, and
-# libvirt@<driver>, whose domain is a nested guest).
-nested='^(nested_(guest|migration)|libvirt|libvirt_nodedev)(@[^ ]*)? '
+# for every test; the production kernel for the tests of vm-n (below); and
+# the nested guest's kernel and initramfs for the nested guest tests
+# (nested_guest, nested_migration@<driver>, and libvirt@<driver>, whose
+# domain is a nested guest).
+nested='^(nested_(guest|migration)|libvirt)(@[^ ]*)? '
+# The tests of the production kernel's VM: the nested guests; the
+# tools' tests (mdevctl, libvirt's node devices, DKMS), which test the
+# tools' view of the driver, not its code: every path of the driver they
+# take (create, open with a VM, a loopback, remove, unload) runs under
+# KASAN and lockdep in vm-a and vm-b.  On the debug kernel they took 420 s
+# (mdevctl), 250 s (dkms) and over 10 minutes (libvirtd's start) each;
+# and the concurrency soak at its full 10,000 rounds, which did not end in
+# 18 minutes on the debug kernel (vm-a and vm-b soak 1,000 rounds there).
+prod='^(nested_(guest|migration)|libvirt|libvirt_nodedev|mdevctl|dkms|vfio_mdev_soak_long)(@[^ ]*)? '
+[ "${VMS:-3}" = 1 ] && prod='^$'
 steps=(tests)
+grep -Eq "$prod" "$OUT/plan" && steps+=(module-prod)
 grep -Eq "$nested" "$OUT/plan" && steps+=(nested)
-# DKMS builds and installs the module on the host (scripts/dkms.sh); the
-# test dkms loads it in the VM.
-grep -q '^dkms ' "$OUT/plan" && steps+=(dkms)
+# DKMS builds and installs the module on the host (scripts/dkms.sh), for
+# the kernel of the VM that runs the test dkms, which loads it.
+if grep -q '^dkms ' "$OUT/plan"; then
+	steps+=(dkms)
+	if grep -Eq "$prod" <<< "dkms "; then
+		export DKMS_KERNEL=prod
+	else
+		export DKMS_KERNEL=debug
+	fi
+fi
 "$TOP/scripts/prepare.sh" "${steps[@]}"
 t_built=$(date +%s)
 
@@ -138,34 +157,48 @@ t_gated=$(date +%s)
 # Settings passed into the VM (its environment is not the host's).
 # The concurrency soak's rounds per driver (selftests/vfio_mdev_soak.c):
 # its 10,000 took 125 s on the production kernel but did not end in 18
-# minutes on the debug kernel, where make check runs it; SOAK_ROUNDS=10000
-# with T=vfio_mdev_soak runs the full soak.
-export SOAK_ROUNDS=${SOAK_ROUNDS:-2000}
+# minutes on the debug kernel, where 2,000 took 578 s; so
+# vfio_mdev_soak_long (production kernel) runs SOAK_LONG_ROUNDS, 10,000
+# (selftests/smoke/soak_long.sh), and vfio_mdev_soak (debug kernel, where
+# KASAN, lockdep and kmemleak watch the same races) SOAK_ROUNDS, 1,000.
+export SOAK_ROUNDS=${SOAK_ROUNDS:-1000} SOAK_LONG_ROUNDS=${SOAK_LONG_ROUNDS:-10000}
 vm_settings > "$OUT/env"
 
 # The test VMs.  TCG runs each VM on one host thread (vm.sh), so VM_SLOTS
 # (default: the number of cores) VMs run side by side, the next starting
 # when one ends.  The debug kernel's tests are split in two VMs, by driver:
-# vm-a runs the C sample's and dkms (to even out the two: vm-n follows
-# vm-a), vm-b the Rust drivers' and the rest.  vm-n
+# vm-a runs the C sample's, vm-b the Rust drivers' and the rest.  vm-n
 # boots the production kernel and runs the nested guest and its live
 # migration (for each driver), whose QEMU the debug options slowed
-# tenfold (KASAN), while the driver and the series are tested under them
-# in vm-a and vm-b.  They start in the order a, b,
-# n: the two debug VMs, which take the longest (45-75 minutes each on
-# the project's machine), start at once, and vm-n, which takes a few
-# minutes, runs when the first of them ends, so that it does not add to
-# the longer one's time.  VMS=1 runs everything in one VM on the debug
-# kernel.
+# tenfold (KASAN), and the tools' tests (above), while the driver and the
+# series are tested under the debug options in vm-a and vm-b.  vm-p boots
+# the production kernel too, with two vCPUs (vm-n has one, for the nested
+# guest), for the long soak.  They start in the order a, b, n, p: the two
+# debug VMs, which take the longest, start at once, and vm-n and vm-p,
+# which take a few minutes, run when the first of them ends, so that they
+# do not add to the longer one's time.  VMS=1 runs everything in one VM on
+# the debug kernel.
+#
+# The debug VMs have two vCPUs (VM_CPUS), so that the tests' threads and
+# the kernel's cross-CPU paths (IPIs, per-CPU data, a lock contended from
+# the other CPU) run on two CPUs, if in turns: TCG runs both vCPUs of a VM
+# on one host thread.  One vCPU was tried (2026-12-07): the debug kernel
+# booted faster alone, but the tests of make check took as long
+# (Documentation/testing.rst, "One vCPU or two").
 if [ "${VMS:-3}" = 1 ]; then
 	cp "$OUT/plan" "$OUT/plan.a"
 else
-	# libvirt_nodedev runs there too: libvirtd took 180 s to start on the
-	# debug kernel and its test over 10 minutes per driver (30 s on the
-	# production kernel); it tests libvirt's view, not the driver's code.
-	awk '$1 ~ /^(nested_(guest|migration)|libvirt|libvirt_nodedev)(@|$)/ { print > "'"$OUT"'/plan.n"; next }
-	     $2 == "mtty" || $1 == "dkms" { print > "'"$OUT"'/plan.a"; next }
-	     { print > "'"$OUT"'/plan.b" }' "$OUT/plan"
+	while read -r line; do
+		if [[ $line == vfio_mdev_soak_long@* ]]; then
+			echo "$line" >> "$OUT/plan.p"
+		elif grep -Eq "$prod" <<< "$line"; then
+			echo "$line" >> "$OUT/plan.n"
+		elif [ "$(cut -d' ' -f2 <<< "$line")" = mtty ]; then
+			echo "$line" >> "$OUT/plan.a"
+		else
+			echo "$line" >> "$OUT/plan.b"
+		fi
+	done < "$OUT/plan"
 fi
 
 # How long a VM may run: VM_TIMEOUT (s) guards against a hang, and
@@ -187,7 +220,7 @@ vm_limit() {
 }
 
 vms=()
-for v in a b n; do
+for v in a b n p; do
 	p=$OUT/plan.$v
 	[ -s "$p" ] || continue
 	mkdir -p "$OUT/vm-$v"
@@ -198,9 +231,11 @@ run_vm() {	# VM: boot it, run its plan; record why it was killed, if it was
 	local v=$1 kdir=$KDIR ko=$MODULE_KO cpus=${VM_CPUS:-2} limit why rc s
 	if grep -Eq "$nested" "$OUT/$v/plan"; then
 		# The nested guest's VM has NESTED_VM_CPUS vCPUs (vm.sh says
-		# why one) and, unless VMS=1, the production kernel.
+		# why one).
 		cpus=${NESTED_VM_CPUS:-1}
-		[ "${VMS:-3}" = 1 ] || kdir=$KDIR_PROD ko=$MODULE_KO_PROD
+	fi
+	if grep -Eq "$prod" "$OUT/$v/plan"; then
+		kdir=$KDIR_PROD ko=$MODULE_KO_PROD
 	fi
 	printf 'RUST_MTTY_KO=%q\n' "$ko" > "$OUT/$v/env"
 	echo "$kdir" > "$OUT/$v/kernel"

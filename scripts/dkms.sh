@@ -2,8 +2,9 @@
 # DKMS on the host, for the test `dkms` (selftests/smoke/dkms.sh, which
 # loads the result in the test VM): from a clean clone of this repository
 # (its HEAD: what is committed), `dkms add`, `dkms build` and `dkms
-# install` of rust_mtty for the debug kernel (KDIR, its release), with the
-# repository's dkms.conf.
+# install` of rust_mtty for the kernel of the VM that runs the test
+# (DKMS_KDIR, its release: the production kernel's tree in make check, see
+# scripts/check.sh; default KDIR), with the repository's dkms.conf.
 #
 # Everything stays in build/dkms: DKMS's tree (--dkmstree, instead of
 # /var/lib/dkms), its sources (--sourcetree, instead of /usr/src) and the
@@ -40,6 +41,7 @@ if [ "$(id -u)" != 0 ]; then
 	echo "skip dkms add needs root" > "$out/steps"
 	exit 0
 fi
+KDIR=${DKMS_KDIR:-$KDIR}
 krel=$(cat "$KDIR/include/config/kernel.release") || die "no kernel release in $KDIR"
 echo "$krel" > "$out/release"
 dkms --version > "$out/version" 2>&1

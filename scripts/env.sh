@@ -58,7 +58,7 @@ stamp() { mkdir -p "$BUILD" && printf '%s %s\n' "$1" "$2" >> "$BUILD/times"; }
 # not the host's): written to a file that scripts/vm-tests.sh sources.
 vm_settings() {
 	local v
-	for v in NESTED_APPEND NESTED_CPU NESTED_TIMEOUT TEST_TIMEOUT KVM_AMD_PARAMS MDEVCTL_DIR SOAK_ROUNDS; do
+	for v in NESTED_APPEND NESTED_CPU NESTED_TIMEOUT TEST_TIMEOUT KVM_AMD_PARAMS MDEVCTL_DIR SOAK_ROUNDS SOAK_LONG_ROUNDS; do
 		[ -z "${!v:-}" ] || printf '%s=%q\n' "$v" "${!v}"
 	done
 }

@@ -7,7 +7,9 @@
 #   kernel-prod  deps + the cached production kernel  (skipped with a user KDIR)
 #   module-prod  kernel-prod + the Rust module for it
 #   nested       module-prod + the nested guest's kernel and initramfs
-#   dkms         kernel + DKMS add/build/install of the module into build/dkms
+#   dkms         DKMS add/build/install of the module into build/dkms, for
+#                the kernel DKMS_KERNEL names: prod (default; kernel-prod
+#                first) or debug (kernel first)
 #   clean        remove this checkout's build products
 # Each step runs once, after the steps it needs, and records its time in
 # build/times.  Extra VAR=value arguments go to the module builds, which
@@ -78,8 +80,11 @@ do_module_prod() {
 	build_module "$KDIR_PROD" "$dir"
 }
 do_dkms() {
-	step kernel
-	"$TOP/scripts/dkms.sh"
+	case ${DKMS_KERNEL:-prod} in
+	prod) step kernel-prod; DKMS_KDIR=$KDIR_PROD "$TOP/scripts/dkms.sh" ;;
+	debug) step kernel; DKMS_KDIR=$KDIR "$TOP/scripts/dkms.sh" ;;
+	*) die "DKMS_KERNEL=$DKMS_KERNEL: prod or debug" ;;
+	esac
 }
 do_tests() {
 	step module

@@ -12,7 +12,7 @@ export RUST_MTTY_KO=$TOP/rust_mtty.ko
 # shellcheck disable=SC1091
 [ -f "$VMDIR/env" ] && . "$VMDIR/env"
 export BZIMAGE L2_INITRD=$TOP/build/l2-initramfs.cpio.gz
-BZIMAGE=$(cat "$TOP/build/l2-bzimage-path")
+BZIMAGE=$(cat "$TOP/build/l2-bzimage-path" 2>/dev/null)
 mkdir -p "$OUT/tap"
 # shellcheck disable=SC1091
 [ -f "$OUT/env" ] && set -a && . "$OUT/env" && set +a
@@ -23,6 +23,7 @@ mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 if [ -w /sys/kernel/debug/kmemleak ]; then
 	echo scan > /sys/kernel/debug/kmemleak
 	echo clear > /sys/kernel/debug/kmemleak
+	echo "rust-mdev: kmemleak cleared" > /dev/kmsg
 fi
 # The processes that run before any test (udevd, which virtme-ng's init
 # starts when the host has udev, as mdevctl's package requires): not left
@@ -40,6 +41,7 @@ echo "rust-mdev: tests start" > /dev/kmsg
 	load_driver rust_mshm
 	lsmod
 } > "$VMDIR/load.log" 2>&1
+echo "rust-mdev: modules loaded" > /dev/kmsg
 
 run_one() {	# NAME DRIVER COMMAND
 	local name=$1 drv=$2 cmd=$3 start
@@ -69,6 +71,7 @@ if [ -w /sys/kernel/debug/kmemleak ]; then
 	echo scan > /sys/kernel/debug/kmemleak
 	echo scan > /sys/kernel/debug/kmemleak
 	cat /sys/kernel/debug/kmemleak > "$VMDIR/kmemleak.txt"
+	echo "rust-mdev: kmemleak scanned" > /dev/kmsg
 else
 	echo "no /sys/kernel/debug/kmemleak" > "$VMDIR/kmemleak.unavailable"
 fi
@@ -94,4 +97,4 @@ if [ -s "$VMDIR/leftover.txt" ]; then
 		echo o > /proc/sysrq-trigger
 	fi
 fi
-echo "rust-mdev: vm done"
+echo "rust-mdev: vm done" | tee /dev/kmsg
