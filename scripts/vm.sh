@@ -38,9 +38,17 @@ mkdir -p "$BUILD"
 # threading (default: tcg_thread in env.sh, multi for one vCPU, single
 # otherwise); VM_MONITOR, if set, a UNIX socket for QEMU's monitor
 # (check.sh asks a hung VM where its vCPUs are).
+#
+# tsc=reliable: TCG's TSC is the host's clock for every vCPU, so it is
+# consistent, but the kernel's clocksource watchdog, reading it and the
+# HPET from a vCPU that TCG can switch out for 100 ms between the two
+# reads, found "excessive read-back delay" in every two-vCPU debug VM of
+# make check that ran past 700 s on 2026-12-07 (after 694-1,741 s),
+# declared the TSC unstable and moved timekeeping to an emulated timer for
+# the rest of the run.
 rootflags=version=9p2000.L,trans=virtio,access=any,msize=524288,cache=loose
 exec vng --run "${VM_KDIR:-$KDIR}" --disable-kvm --verbose \
-	--append "loglevel=5 rootflags=$rootflags${VM_APPEND:+ $VM_APPEND}" \
+	--append "loglevel=5 tsc=reliable rootflags=$rootflags${VM_APPEND:+ $VM_APPEND}" \
 	--qemu-opts="-cpu ${VM_CPU_MODEL:-EPYC} -accel tcg,thread=$(tcg_thread "${VM_CPUS:-2}")${VM_MONITOR:+ -monitor unix:$VM_MONITOR,server=on,wait=off}" \
 	--memory "${VM_MEMORY:-2G}" --cpus "${VM_CPUS:-2}" --rwdir "$BUILD" \
 	--exec "$*"
