@@ -167,7 +167,8 @@ vm_settings > "$OUT/env"
 # The test VMs.  TCG runs each VM on one host thread (vm.sh), so VM_SLOTS
 # (default: the number of cores) VMs run side by side, the next starting
 # when one ends.  The debug kernel's tests are split in two VMs, by driver:
-# vm-a runs the C sample's, vm-b the Rust drivers' and the rest.  vm-n
+# vm-a runs the C sample's, modules and rust_mshm's (to even out the two
+# slots: vm-b's rust_mtty tests took the longest), vm-b rust_mtty's.  vm-n
 # boots the production kernel and runs the nested guest and its live
 # migration (for each driver), whose QEMU the debug options slowed
 # tenfold (KASAN), and the tools' tests (above), while the driver and the
@@ -193,7 +194,8 @@ else
 			echo "$line" >> "$OUT/plan.p"
 		elif grep -Eq "$prod" <<< "$line"; then
 			echo "$line" >> "$OUT/plan.n"
-		elif [ "$(cut -d' ' -f2 <<< "$line")" = mtty ]; then
+		elif [ "$(cut -d' ' -f2 <<< "$line")" = mtty ] ||
+		     [[ $line == modules\ * || $line == vfio_mshm@* ]]; then
 			echo "$line" >> "$OUT/plan.a"
 		else
 			echo "$line" >> "$OUT/plan.b"
