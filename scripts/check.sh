@@ -104,10 +104,12 @@ grep -Eq "$nested" "$OUT/plan" && steps+=(nested)
 # the kernel of the VM that runs the test dkms, which loads it.
 if grep -q '^dkms ' "$OUT/plan"; then
 	steps+=(dkms)
-	if grep -Eq "$prod" <<< "dkms "; then
-		export DKMS_KERNEL=prod
-	else
+	# dkms runs in vm-n (production kernel), or with VMS=1 in the one
+	# debug VM.
+	if [ "${VMS:-3}" = 1 ]; then
 		export DKMS_KERNEL=debug
+	else
+		export DKMS_KERNEL=prod
 	fi
 fi
 "$TOP/scripts/prepare.sh" "${steps[@]}"
@@ -189,18 +191,11 @@ vm_settings > "$OUT/env"
 if [ "${VMS:-3}" = 1 ]; then
 	cp "$OUT/plan" "$OUT/plan.a"
 else
-	while read -r line; do
-		if [[ $line == vfio_mdev_soak_long@* ]]; then
-			echo "$line" >> "$OUT/plan.p"
-		elif grep -Eq "$prod" <<< "$line"; then
-			echo "$line" >> "$OUT/plan.n"
-		elif [ "$(cut -d' ' -f2 <<< "$line")" = mtty ] ||
-		     [[ $line == modules\ * || $line == vfio_mshm@* ]]; then
-			echo "$line" >> "$OUT/plan.a"
-		else
-			echo "$line" >> "$OUT/plan.b"
-		fi
-	done < "$OUT/plan"
+	awk -v prod="$prod" -v out="$OUT" '
+		$1 ~ /^vfio_mdev_soak_long@/ { print > (out "/plan.p"); next }
+		$0 ~ prod { print > (out "/plan.n"); next }
+		$2 == "mtty" || $1 == "modules" || $1 ~ /^vfio_mshm@/ { print > (out "/plan.a"); next }
+		{ print > (out "/plan.b") }' "$OUT/plan"
 fi
 
 # How long a VM may run: VM_TIMEOUT (s) guards against a hang, and

@@ -97,4 +97,5 @@ if [ -s "$VMDIR/leftover.txt" ]; then
 		echo o > /proc/sysrq-trigger
 	fi
 fi
-echo "rust-mdev: vm done" | tee /dev/kmsg
+# To the kernel log, with its timestamp (the console shows it once).
+echo "rust-mdev: vm done" > /dev/kmsg
