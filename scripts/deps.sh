@@ -78,25 +78,37 @@ if [ ${#missing[@]} -gt 0 ]; then
 	[ -z "$policy" ] || $SUDO rm -f "$policy"
 	[ $rc = 0 ] || die "apt-get install ${missing[*]} failed"
 fi
-# mdevctl is unpacked from its package into the cache (MDEVCTL_DIR), not
-# installed: the package depends on udev, and with udev on the host
-# virtme-ng's init starts udevd in every test VM, whose coldplug slowed
-# the boot of a test VM on the production kernel from 12 s to 30 s and
-# kept one on the debug kernel from reaching the tests in 16 minutes
-# (Documentation/testing.rst, "The tools users run").  A machine that has
-# mdevctl installed uses its own.
-if ! command -v mdevctl >/dev/null 2>&1 && [ ! -x "$MDEVCTL_DIR/usr/bin/mdevctl" ]; then
-	log "unpacking Debian's mdevctl into $MDEVCTL_DIR"
+unpack_deb() {	# PACKAGE DIR: Debian's PACKAGE, unpacked into DIR
+	local d
+	log "unpacking Debian's $1 into $2"
 	[ -n "$apt_updated" ] || $SUDO apt-get update -qq
 	apt_updated=1
 	d=$(mktemp -d)
 	chmod 755 "$d"
 	# apt fetches as the user _apt where it can
 	[ "$(id -u)" != 0 ] || chown _apt "$d" 2>/dev/null || true
-	(cd "$d" && apt-get download -qq mdevctl) &&
-		mkdir -p "$MDEVCTL_DIR" && dpkg-deb -x "$d"/mdevctl_*.deb "$MDEVCTL_DIR" ||
-		{ rm -rf "$d"; die "could not unpack mdevctl"; }
+	(cd "$d" && apt-get download -qq "$1") &&
+		mkdir -p "$2" && dpkg-deb -x "$d/$1"_*.deb "$2" ||
+		{ rm -rf "$d"; die "could not unpack $1"; }
 	rm -rf "$d"
+}
+# mdevctl and udevd are unpacked from their packages into the cache
+# (MDEVCTL_DIR, UDEV_DIR), not installed: mdevctl depends on udev, and
+# with udev on the host virtme-ng's init starts udevd in every test VM,
+# whose coldplug slowed the boot of a test VM on the production kernel
+# from 12 s to 30 s and kept one on the debug kernel from reaching the
+# tests in 16 minutes (Documentation/testing.rst, "The tools users run").
+# The tools' tests start the unpacked udevd themselves, for their own
+# duration (selftests/smoke/udevd.sh).  A machine that has them installed
+# uses its own.
+if ! command -v mdevctl >/dev/null 2>&1 && [ ! -x "$MDEVCTL_DIR/usr/bin/mdevctl" ]; then
+	unpack_deb mdevctl "$MDEVCTL_DIR"
+fi
+if [ -n "$UDEV_DIR" ] && [ ! -x "$UDEV_DIR/bin/udevadm" ]; then
+	unpack_deb udev "$UDEV_DIR"
+	# udevadm is udevd when started by that name; the package's link
+	# is absolute (/bin/udevadm), which is not there.
+	ln -sfn ../../bin/udevadm "$UDEV_DIR/lib/systemd/systemd-udevd"
 fi
 
 # Debian's bindgen is too old for 6.12 (needs >= 0.65.1).

@@ -42,6 +42,11 @@ VENV=$RUST_MDEV_CACHE/venv
 # unless the machine has it installed: the tests put it on their PATH.
 MDEVCTL_DIR=$RUST_MDEV_CACHE/mdevctl
 command -v mdevctl >/dev/null 2>&1 && MDEVCTL_DIR=
+# udevd, likewise unpacked from Debian's udev without installing it: the
+# tools' tests start it in the test VM for their own duration
+# (selftests/smoke/udevd.sh).  A machine with udev uses its own.
+UDEV_DIR=$RUST_MDEV_CACHE/udev
+command -v udevadm >/dev/null 2>&1 && UDEV_DIR=
 export PATH=/usr/bin:$HOME/.cargo/bin:$PATH:$VENV/bin
 BINDGEN=${BINDGEN:-$(command -v bindgen || echo "$HOME/.cargo/bin/bindgen")}
 kmake() {	# TREE MAKE-ARGS...: make in a kernel tree with the project's toolchain
@@ -58,7 +63,7 @@ stamp() { mkdir -p "$BUILD" && printf '%s %s\n' "$1" "$2" >> "$BUILD/times"; }
 # not the host's): written to a file that scripts/vm-tests.sh sources.
 vm_settings() {
 	local v
-	for v in NESTED_APPEND NESTED_CPU NESTED_TIMEOUT TEST_TIMEOUT KVM_AMD_PARAMS MDEVCTL_DIR SOAK_ROUNDS SOAK_LONG_ROUNDS; do
+	for v in NESTED_APPEND NESTED_CPU NESTED_TIMEOUT TEST_TIMEOUT KVM_AMD_PARAMS MDEVCTL_DIR UDEV_DIR SOAK_ROUNDS SOAK_LONG_ROUNDS; do
 		[ -z "${!v:-}" ] || printf '%s=%q\n' "$v" "${!v}"
 	done
 }

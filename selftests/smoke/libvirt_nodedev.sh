@@ -17,14 +17,16 @@
 # created through sysfs is a node device with its type and UUID.
 #
 # libvirt's node device driver sees devices come and go through udevd's
-# events.  udevd does not run in the test VM (udev is not installed on the
-# host: scripts/deps.sh says why), so the checks that need an event
-# (a started or created mdev listed as active, nodedev-destroy,
-# nodedev-create) are skipped with that reason, and a device the test
-# needs listed is created before libvirtd starts, which lists what exists.
+# events: the test starts udevd for its duration (smoke/udevd.sh), and
+# waits for its events with `udevadm settle`.  Where no udevd can run, the
+# checks that need an event (a started or created mdev listed as active,
+# nodedev-destroy, nodedev-create) are skipped with that reason, and a
+# device the test needs listed is created before libvirtd starts, which
+# lists what exists.
 set -u
 . "$(dirname "$0")/tap.sh"
 . "$(dirname "$0")/libvirtd.sh"
+. "$(dirname "$0")/udevd.sh"
 drv=${MDEV_DRIVER:-mtty}
 
 if ! command -v libvirtd > /dev/null || ! command -v virsh > /dev/null; then
@@ -40,11 +42,17 @@ cleanup() {
 	[ -e "/sys/bus/mdev/devices/$uuid" ] && mdev_remove "$uuid"
 	mdevctl undefine -u "$uuid" > /dev/null 2>&1
 	libvirtd_stop
+	udevd_stop | tap_diag
 }
 trap cleanup EXIT
+# udevd first: libvirt's node device driver sees devices come and go
+# through its events (smoke/udevd.sh).  Not in a pipe: udevd_stop must
+# see what udevd_start did.
 udevd=
-pidof systemd-udevd > /dev/null || pidof udevd > /dev/null && udevd=yes
-noevents="libvirt sees devices come and go through udevd's events; udevd does not run in this VM (no udev on the host: scripts/deps.sh)"
+udevd_start > /tmp/udevd-start.$$ 2>&1 && udevd=yes
+tap_diag < /tmp/udevd-start.$$
+rm -f /tmp/udevd-start.$$
+noevents="libvirt sees devices come and go through udevd's events, and no udevd runs in this VM (scripts/deps.sh unpacks one into the cache)"
 if ! libvirtd_start nodedev > /tmp/libvirtd-start.$$ 2>&1; then
 	tap_fail "libvirtd starts (node device driver only)"
 	tap_diag < /tmp/libvirtd-start.$$

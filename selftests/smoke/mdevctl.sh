@@ -8,15 +8,15 @@
 # the driver is unloaded and loaded again.
 #
 # mdevctl is Debian's, unpacked into the cache without udev (MDEVCTL_DIR,
-# scripts/deps.sh says why), or the machine's own.  The auto-start is then
-# done by what mdevctl's udev rule runs, `mdevctl start-parent-mdevs
-# <parent>`, run by the test after the driver is loaded, since udevd does
-# not run in the test VM.  Where udevd runs (udev installed on the host),
-# the rule itself starts it: Debian's rule (60-mdevctl.rules) runs
-# /usr/sbin/mdevctl, but the package installs /usr/bin/mdevctl, so on
-# bookworm it starts nothing; the test then puts a copy of the rule with
-# the installed path in /run/udev/rules.d, which overrides the packaged
-# one, and says so.
+# scripts/deps.sh says why), or the machine's own.  The auto-start is done
+# by mdevctl's udev rule, in udevd, which the test starts for its duration
+# (smoke/udevd.sh: Debian's udevd, unpacked into the cache too).  Debian's
+# rule (60-mdevctl.rules) runs /usr/sbin/mdevctl, but the package installs
+# /usr/bin/mdevctl, so on bookworm it starts nothing; the test then puts a
+# copy of the rule with the installed path in /run/udev/rules.d, which
+# overrides the packaged one, and says so.  Without any udevd it runs what
+# the rule runs, `mdevctl start-parent-mdevs <parent>`, itself after the
+# driver is loaded, and says so in the check's name.
 #
 # /etc/mdevctl.d is a tmpfs for the duration of the test, with the two
 # directories mdevctl requires; the test VM's /etc is an overlay on the
@@ -24,6 +24,7 @@
 set -u
 . "$(dirname "$0")/tap.sh"
 . "$(dirname "$0")/drivers.sh"
+. "$(dirname "$0")/udevd.sh"
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 drv=${MDEV_DRIVER:-mtty}
 use=$TOP/build/selftests/mdev_use
@@ -55,11 +56,17 @@ cleanup() {
 		udevadm control --reload
 	fi
 	mountpoint -q "$conf" && umount "$conf"
+	udevd_stop | tap_diag
 }
 trap cleanup EXIT
 mount -t tmpfs -o mode=755 mdevctl-test "$conf" &&
 	mkdir -p "$conf/scripts.d/callouts" "$conf/scripts.d/notifiers" ||
 	{ tap_fail "a tmpfs on $conf"; tap_done; }
+
+# (not in a pipe: udevd_stop must see what udevd_start did)
+udevd_start > /tmp/udevd-start.$$ 2>&1
+tap_diag < /tmp/udevd-start.$$
+rm -f /tmp/udevd-start.$$
 
 # --- mdevctl types -----------------------------------------------------------
 types=$(mdevctl types 2>&1)
@@ -140,8 +147,8 @@ if [ "$drv" = rust_mtty ]; then
 fi
 
 # --- the auto-start instance comes back with its parent -------------------------
-packaged=/lib/udev/rules.d/$rule
-if pidof systemd-udevd > /dev/null || pidof udevd > /dev/null; then
+packaged=${MDEVCTL_DIR:-}/lib/udev/rules.d/$rule
+if udevd_running; then
 	by="mdevctl's udev rule"
 	runs=$(grep -o '/[^ ]*/mdevctl ' "$packaged" 2>/dev/null | head -n 1)
 	runs=${runs% }
@@ -152,7 +159,7 @@ if pidof systemd-udevd > /dev/null || pidof udevd > /dev/null; then
 		printf '%s\n' 'ACTION=="change", ENV{MDEV_STATE}=="registered", TEST=="/etc/mdevctl.d/$kernel", RUN+="'"$(command -v mdevctl)"' start-parent-mdevs %k"' > "$rule_copy"
 		udevadm control --reload
 	elif [ -n "$runs" ] && [ ! -x "$runs" ]; then
-		echo "$packaged runs $runs, which does not exist; a copy in /run/udev/rules.d runs $(command -v mdevctl)" | tap_diag
+		echo "$packaged runs $runs, which does not exist here; a copy in /run/udev/rules.d runs $(command -v mdevctl)" | tap_diag
 		mkdir -p /run/udev/rules.d
 		rule_copy=/run/udev/rules.d/$rule
 		sed "s|$runs |$(command -v mdevctl) |g" "$packaged" > "$rule_copy"
