@@ -44,7 +44,6 @@ if [ ! -d "/sys/class/mdev_bus/$drv" ]; then
 	tap_done
 fi
 mkdir -p "$conf" || { tap_fail "mkdir $conf"; tap_done; }
-mdevctl --version | tap_diag
 
 uuid=5e1f7e57-$(cut -c10- /proc/sys/kernel/random/uuid)
 rule_copy=
@@ -62,6 +61,8 @@ trap cleanup EXIT
 mount -t tmpfs -o mode=755 mdevctl-test "$conf" &&
 	mkdir -p "$conf/scripts.d/callouts" "$conf/scripts.d/notifiers" ||
 	{ tap_fail "a tmpfs on $conf"; tap_done; }
+# (after the tmpfs: mdevctl wants its directories even for --version)
+mdevctl --version 2>&1 | tap_diag
 
 # (not in a pipe: udevd_stop must see what udevd_start did)
 udevd_start > /tmp/udevd-start.$$ 2>&1
