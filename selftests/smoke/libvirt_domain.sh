@@ -7,9 +7,9 @@
 # vm_state shows the VM while it runs; the guest powers off, the domain
 # is gone, and vm_state shows none.
 #
-# Opt-in (`make check T=libvirt`): run in the nested guest's VM on the
-# production kernel (check.sh), like nested_guest, with libvirtd's QEMU
-# driver, which probes QEMU's capabilities when it starts
+# It runs in the nested guest's VM on the production kernel (check.sh),
+# like nested_guest, with libvirtd's QEMU driver, which probes QEMU's
+# capabilities when it starts: most of the test's few minutes
 # (Documentation/testing.rst has the figures).
 #
 # libvirtd runs QEMU as root, without the security driver, namespaces,

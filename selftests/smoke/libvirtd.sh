@@ -64,22 +64,15 @@ libvirtd_start() {	# [nodedev]: 0 when virsh can connect; says why not
 	done
 	LIBVIRTD_SECS=$(($(date +%s) - s))
 }
-# Whether PID runs.  libvirtd -d is reparented to the VM's init, which
-# reaps it up to a minute or more after it exits: a zombie does not run,
-# though kill -0 still finds it.
-_lv_alive() {
-	local st
-	st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
-	[ "${st%% *}" != Z ]
-}
 libvirtd_stop() {
 	local m pid
 	if [ -n "$_lv_tmp" ] && [ -f "$_lv_tmp/libvirtd.pid" ]; then
 		pid=$(cat "$_lv_tmp/libvirtd.pid")
 		kill "$pid" 2>/dev/null
 		# It exits within a second or two; the guard only bounds a hang.
-		for _ in $(seq 1 120); do _lv_alive "$pid" || break; sleep 0.5; done
-		if _lv_alive "$pid"; then
+		# (libvirtd -d is a daemon: pid_alive, not kill -0.)
+		for _ in $(seq 1 120); do pid_alive "$pid" || break; sleep 0.5; done
+		if pid_alive "$pid"; then
 			echo "# libvirtd (pid $pid) still runs 60 s after SIGTERM: SIGKILL"
 			kill -9 "$pid" 2>/dev/null
 		fi

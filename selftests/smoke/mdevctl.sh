@@ -149,7 +149,7 @@ fi
 
 # --- the auto-start instance comes back with its parent -------------------------
 packaged=${MDEVCTL_DIR:-}/lib/udev/rules.d/$rule
-if udevd_running; then
+if udevd_runs; then
 	by="mdevctl's udev rule"
 	runs=$(grep -o '/[^ ]*/mdevctl ' "$packaged" 2>/dev/null | head -n 1)
 	runs=${runs% }

@@ -13,6 +13,14 @@ tap_check() {
 }
 tap_diag() { sed 's/^/# /'; }
 tap_done() { echo "1..$_tap_n"; exit $_tap_failed; }
+# pid_alive PID: whether PID runs.  A daemon is reparented to the test
+# VM's init, which reaps it a minute or more after it exits: a zombie
+# does not run, though kill -0 still finds it.
+pid_alive() {
+	local st
+	st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ "${st%% *}" != Z ]
+}
 
 # mdev helpers shared by the smoke tests
 mdev_types_dir() { echo "/sys/class/mdev_bus/$1/mdev_supported_types"; }

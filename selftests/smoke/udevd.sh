@@ -1,35 +1,45 @@
 # udevd in the test VM, for the tools' tests: libvirt's node device driver
 # sees devices come and go through udevd's events, and mdevctl's udev rule
-# starts the auto-start instances when a parent registers.  Sourced; bash.
+# starts the auto-start instances when a parent registers.  Sourced, after
+# tap.sh; bash.
 #
 # virtme-ng's init starts udevd only where udev is installed, and installing
 # it slows every test VM's boot (scripts/deps.sh).  So udevd comes from
 # Debian's udev package unpacked into the cache (UDEV_DIR), and the tests
 # that need it start it with udevd_start and stop it with udevd_stop.  It
 # runs with the machine's rules, without a coldplug: it passes on the
-# events that come after its start, which is what the tests wait for.
-# Where udevd already runs (udev installed), both do nothing.
+# events that come after its start, which is what the tests wait for.  It
+# runs in the foreground, as a child of the test, so that the test knows
+# its PID and that nothing else stops it.  Where udevd already runs (udev
+# installed), both do nothing.
 #
-# A hang guard for udevd's control socket to appear (well under a second on
+# A hang guard for udevd to answer, and to exit (each well under 2 s on
 # the production kernel).
 UDEVD_TIMEOUT=${UDEVD_TIMEOUT:-120}
 [ -z "${UDEV_DIR:-}" ] || PATH=$UDEV_DIR/bin:$PATH
-_udevd_ours=
-udevd_running() { pidof systemd-udevd > /dev/null || pidof udevd > /dev/null; }
+_udevd_pid=
+_udevd_log=/run/rust-mdev-udevd.log
+udevd_runs() {	# whether a udevd runs: ours or the machine's
+	{ [ -n "$_udevd_pid" ] && pid_alive "$_udevd_pid"; } ||
+		pidof systemd-udevd > /dev/null || pidof udevd > /dev/null
+}
 udevd_start() {	# 0 when udevd runs; says why not
 	local s
-	udevd_running && return 0
+	udevd_runs && return 0
 	if [ -z "${UDEV_DIR:-}" ] || [ ! -x "$UDEV_DIR/lib/systemd/systemd-udevd" ]; then
 		echo "no udevd: udev is not installed and not unpacked in UDEV_DIR (scripts/deps.sh)"
 		return 1
 	fi
-	"$UDEV_DIR/lib/systemd/systemd-udevd" --daemon --resolve-names=never || {
-		echo "systemd-udevd --daemon failed"
-		return 1
-	}
-	_udevd_ours=yes
+	"$UDEV_DIR/lib/systemd/systemd-udevd" --resolve-names=never > "$_udevd_log" 2>&1 &
+	_udevd_pid=$!
 	s=$(date +%s)
 	until udevadm control --ping 2> /dev/null; do
+		if ! pid_alive "$_udevd_pid"; then
+			echo "systemd-udevd exited:"
+			cat "$_udevd_log"
+			_udevd_pid=
+			return 1
+		fi
 		if [ $(($(date +%s) - s)) -ge "$UDEVD_TIMEOUT" ]; then
 			echo "udevd does not answer after UDEVD_TIMEOUT=$UDEVD_TIMEOUT s"
 			return 1
@@ -38,12 +48,15 @@ udevd_start() {	# 0 when udevd runs; says why not
 	done
 }
 udevd_stop() {	# stops the udevd udevd_start started, after its events
-	[ -n "$_udevd_ours" ] || return 0
-	_udevd_ours=
-	udevadm settle --timeout="$UDEVD_TIMEOUT"
-	udevadm control --exit
-	# --exit returns when udevd has exited; the guard bounds a hang.
-	for _ in $(seq 1 "$((UDEVD_TIMEOUT * 2))"); do udevd_running || return 0; sleep 0.5; done
-	echo "udevd still runs after udevadm control --exit and $UDEVD_TIMEOUT s"
+	local pid=$_udevd_pid
+	[ -n "$pid" ] || return 0
+	_udevd_pid=
+	udevadm settle --timeout="$UDEVD_TIMEOUT" ||
+		echo "udevadm settle: events still queued after UDEVD_TIMEOUT=$UDEVD_TIMEOUT s"
+	udevadm control --exit || echo "udevadm control --exit failed (exit $?)"
+	for _ in $(seq 1 "$((UDEVD_TIMEOUT * 2))"); do pid_alive "$pid" || return 0; sleep 0.5; done
+	echo "udevd (pid $pid) still runs after udevadm control --exit and $UDEVD_TIMEOUT s: SIGTERM; its log:"
+	cat "$_udevd_log"
+	kill "$pid"
 	return 1
 }
