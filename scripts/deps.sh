@@ -104,7 +104,7 @@ unpack_deb() {	# PACKAGE DIR: Debian's PACKAGE, unpacked into DIR
 if ! command -v mdevctl >/dev/null 2>&1 && [ ! -x "$MDEVCTL_DIR/usr/bin/mdevctl" ]; then
 	unpack_deb mdevctl "$MDEVCTL_DIR"
 fi
-if [ -n "$UDEV_DIR" ] && [ ! -x "$UDEV_DIR/bin/udevadm" ]; then
+if [ -n "$UDEV_DIR" ] && [ ! -x "$UDEV_DIR/lib/systemd/systemd-udevd" ]; then
 	unpack_deb udev "$UDEV_DIR"
 	# udevadm is udevd when started by that name; the package's link
 	# is absolute (/bin/udevadm), which is not there.

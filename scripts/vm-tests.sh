@@ -50,8 +50,11 @@ run_one() {	# NAME DRIVER COMMAND
 	*) cmd=$TOP/selftests/$cmd ;;
 	esac
 	[ "$drv" = - ] && drv=
-	echo "rust-mdev: test $name" > /dev/kmsg
+	# The console shows the line (check.sh follows it there); the
+	# kernel log (dmesg.txt) has it with its time, at a level the
+	# console does not print again.
 	echo "rust-mdev: test $name"
+	echo "<6>rust-mdev: test $name" > /dev/kmsg
 	start=$(date +%s)
 	# A hang guard: summarize.py says so when it fired (exit 124/137).
 	echo "${TEST_TIMEOUT:-1800}" > "$OUT/tap/$name.limit"
@@ -97,5 +100,6 @@ if [ -s "$VMDIR/leftover.txt" ]; then
 		echo o > /proc/sysrq-trigger
 	fi
 fi
-# To the kernel log, with its timestamp (the console shows it once).
-echo "rust-mdev: vm done" > /dev/kmsg
+# As each test's line (run_one).
+echo "rust-mdev: vm done"
+echo "<6>rust-mdev: vm done" > /dev/kmsg

@@ -18,7 +18,7 @@
 #
 # libvirt's node device driver sees devices come and go through udevd's
 # events: the test starts udevd for its duration (smoke/udevd.sh), and
-# waits for its events with `udevadm settle`.  Where no udevd can run, the
+# waits for libvirt to list a device, or no longer list it (nodedev_wait).  Where no udevd can run, the
 # checks that need an event (a started or created mdev listed as active,
 # nodedev-destroy, nodedev-create) are skipped with that reason, and a
 # device the test needs listed is created before libvirtd starts, which
@@ -42,16 +42,38 @@ cleanup() {
 	[ -e "/sys/bus/mdev/devices/$uuid" ] && mdev_remove "$uuid"
 	mdevctl undefine -u "$uuid" > /dev/null 2>&1
 	libvirtd_stop
-	udevd_stop | tap_diag
+	udevd_stop
 }
 trap cleanup EXIT
 # udevd first: libvirt's node device driver sees devices come and go
-# through its events (smoke/udevd.sh).  Not in a pipe: udevd_stop must
-# see what udevd_start did.
+# through its events (smoke/udevd.sh).
 udevd=
-udevd_start > /tmp/udevd-start.$$ 2>&1 && udevd=yes
-tap_diag < /tmp/udevd-start.$$
-rm -f /tmp/udevd-start.$$
+if udevd_start; then
+	udevd=yes
+	tap_ok "udevd runs, for libvirt's node device driver"
+elif [ -n "${UDEV_DIR:-}" ]; then
+	tap_fail "udevd starts from UDEV_DIR"
+fi
+# nodedev_wait present|absent NAME: until virsh lists a name with NAME in
+# it (or no longer does) among the mdevs.  udevadm settle returns once udevd has passed the
+# event on; libvirtd handles it in a thread of its own, a moment later.
+nodedev_wait() {
+	local s
+	udevd_settle
+	s=$(date +%s)
+	while :; do
+		if virsh nodedev-list --cap mdev 2> /dev/null | grep -qF "$2"; then
+			[ "$1" = present ] && return 0
+		else
+			[ "$1" = absent ] && return 0
+		fi
+		if [ $(($(date +%s) - s)) -ge "$UDEVD_TIMEOUT" ]; then
+			echo "# $2 not $1 in virsh nodedev-list --cap mdev after UDEVD_TIMEOUT=$UDEVD_TIMEOUT s"
+			return 1
+		fi
+		sleep 0.5
+	done
+}
 noevents="libvirt sees devices come and go through udevd's events, and no udevd runs in this VM (scripts/deps.sh unpacks one into the cache)"
 if ! libvirtd_start nodedev > /tmp/libvirtd-start.$$ 2>&1; then
 	tap_fail "libvirtd starts (node device driver only)"
@@ -78,7 +100,7 @@ if [ -z "$parent" ] && [ "$drv" != mtty ] &&
 	tap_skip "nodedev-list --cap mdev_types lists $drv's parent" "$why"
 	uuid2=$(mdev_create "$drv" 1) && uuid=$uuid2
 	if [ -n "$udevd" ]; then
-		udevadm settle --timeout=300
+		nodedev_wait present "mdev_${uuid//-/_}"
 	else
 		# libvirtd lists what exists when it starts
 		libvirtd_stop
@@ -92,13 +114,12 @@ if [ -z "$parent" ] && [ "$drv" != mtty ] &&
 		bash -c 'grep -qF "<type id='"'"'$1'"'"'/>" <<< "$3" && grep -qF "<uuid>$2</uuid>" <<< "$3"' _ "$drv-1" "$uuid" "$xml"
 	mdev_remove "$uuid"
 	if [ -n "$udevd" ]; then
-		udevadm settle --timeout=300
-		tap_check "removed: no longer a node device" \
-			bash -c '! virsh nodedev-list --cap mdev | grep -qF "$1"' _ "mdev_${uuid//-/_}"
+		tap_check "removed: no longer a node device" nodedev_wait absent "mdev_${uuid//-/_}"
 	else
 		tap_skip "removed: no longer a node device" "$noevents"
 	fi
 	tap_skip "nodedev-dumpxml of the parent, nodedev-define, nodedev-create" "$why"
+	[ -z "$_udevd_pid" ] || tap_check "udevd stops" udevd_stop
 	tap_done
 fi
 tap_check "nodedev-list --cap mdev_types lists $drv's parent (${parent:-none})" test -n "$parent"
@@ -151,9 +172,7 @@ tap_check "started: the instance is in sysfs, type $t" \
 	test "$(basename "$(readlink "/sys/bus/mdev/devices/$uuid/mdev_type" 2>/dev/null)")" = "$t"
 if [ -n "$udevd" ]; then
 	# The node device driver sees the new device through udev: event-driven.
-	udevadm settle --timeout=300
-	tap_check "started: listed by nodedev-list --cap mdev" \
-		grep -qx "${name:-no name}" <<< "$(virsh nodedev-list --cap mdev)"
+	tap_check "started: listed by nodedev-list --cap mdev" nodedev_wait present "${name:-no name}"
 	tap_check "nodedev-destroy $name" virsh -q nodedev-destroy "$name"
 else
 	tap_skip "started: listed by nodedev-list --cap mdev; nodedev-destroy" "$noevents"
@@ -174,9 +193,10 @@ else
 	name=$(sed -n 's/^Node device \(.*\) created from .*/\1/p' <<< "$out")
 	tap_check "nodedev-create of a $t mdev (${name:-no name})" test $rc = 0 -a -n "$name"
 	tap_check "created: the instance is in sysfs" test -e "/sys/bus/mdev/devices/$uuid"
-	udevadm settle --timeout=300
+	udevd_settle
 	tap_check "nodedev-destroy $name" virsh -q nodedev-destroy "$name"
 	tap_check "destroyed: the instance is gone from sysfs" test ! -e "/sys/bus/mdev/devices/$uuid"
 fi
 rm -f /tmp/mdev-$$.xml
+[ -z "$_udevd_pid" ] || tap_check "udevd stops" udevd_stop
 tap_done

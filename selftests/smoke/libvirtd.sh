@@ -1,5 +1,5 @@
 # libvirtd (Debian's libvirt-daemon-system, 9.0) in the test VM, for the
-# libvirt tests.  Sourced; bash.
+# libvirt tests.  Sourced, after tap.sh (pid_alive); bash.
 #
 # The VM's root file system is the host's, read-only: what libvirtd and
 # mdevctl (which libvirt's node device driver runs) write goes to tmpfs

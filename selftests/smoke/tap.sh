@@ -19,7 +19,7 @@ tap_done() { echo "1..$_tap_n"; exit $_tap_failed; }
 pid_alive() {
 	local st
 	st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
-	[ "${st%% *}" != Z ]
+	case ${st%% *} in Z|X) return 1 ;; esac
 }
 
 # mdev helpers shared by the smoke tests
