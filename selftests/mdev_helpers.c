@@ -1057,6 +1057,23 @@ long mdev_available_wait(const char *drv, long want)
 	return n;
 }
 
+int mdev_create_uuid_again(const char *drv, int nports, const char *uuid)
+{
+	uint64_t t0 = now_ms();
+	int ret;
+
+	while ((ret = mdev_create_uuid(drv, nports, uuid)) == -EEXIST &&
+	       now_ms() - t0 < MDEV_RELEASE_MS)
+		usleep(50 * 1000);
+	if (ret == -EEXIST)
+		fprintf(stderr, "# %s still taken after the %d ms of MDEV_RELEASE_MS\n",
+			uuid, MDEV_RELEASE_MS);
+	else if (now_ms() - t0 >= 50)
+		fprintf(stderr, "# %s free again after %llu ms (its release)\n",
+			uuid, (unsigned long long)(now_ms() - t0));
+	return ret;
+}
+
 bool kstate_kmemleak_wanted(void)
 {
 	const char *e = getenv("KSTATE_KMEMLEAK");

@@ -267,6 +267,14 @@ bool kstate_kmemleak_wanted(void);
  */
 #define MDEV_RELEASE_MS	20000
 long mdev_available_wait(const char *drv, long want);
+/*
+ * mdev_create_uuid() of a UUID whose instance was just removed: the mdev
+ * core frees the UUID in mdev_device_release() (mdev_core.c), which
+ * CONFIG_DEBUG_KOBJECT_RELEASE delays in the same way, and -EEXIST until
+ * then.  Tries again on -EEXIST only, for up to MDEV_RELEASE_MS, and says
+ * how long the UUID stayed taken.
+ */
+int mdev_create_uuid_again(const char *drv, int nports, const char *uuid);
 
 /* ---- misc ---- */
 uint64_t now_ms(void);

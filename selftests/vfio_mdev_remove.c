@@ -439,8 +439,11 @@ TEST_F(rm, request_ignored)
 
 	close_and_check_removed(_metadata, self, 1);
 
-	/* Nothing is left of it: the same UUID is created and works again. */
-	ASSERT_EQ(0, mdev_create_uuid(variant->driver, 1, self->uuid));
+	/*
+	 * Nothing is left of it: the same UUID is created and works again,
+	 * once the instance's release has freed it.
+	 */
+	ASSERT_EQ(0, mdev_create_uuid_again(variant->driver, 1, self->uuid));
 	ASSERT_EQ(0, vfio_dev_open(&self->d, variant->path, self->uuid));
 	ASSERT_EQ(0, vfio_region(self->d.fd, VFIO_PCI_BAR0_REGION_INDEX,
 				 &self->bar0, NULL, NULL));
