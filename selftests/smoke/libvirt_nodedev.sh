@@ -18,11 +18,11 @@
 #
 # libvirt's node device driver sees devices come and go through udevd's
 # events: the test starts udevd for its duration (smoke/udevd.sh), and
-# waits for libvirt to list a device, or no longer list it (nodedev_wait).  Where no udevd can run, the
-# checks that need an event (a started or created mdev listed as active,
-# nodedev-destroy, nodedev-create) are skipped with that reason, and a
-# device the test needs listed is created before libvirtd starts, which
-# lists what exists.
+# waits for libvirt to list a device, or no longer list it (nodedev_wait).
+# Where no udevd can run, the checks that need an event (a started or
+# created mdev listed as active, nodedev-destroy, nodedev-create) are
+# skipped with that reason, and a device the test needs listed is created
+# before libvirtd starts, which lists what exists.
 set -u
 . "$(dirname "$0")/tap.sh"
 . "$(dirname "$0")/libvirtd.sh"
@@ -54,15 +54,16 @@ if udevd_start; then
 elif [ -n "${UDEV_DIR:-}" ]; then
 	tap_fail "udevd starts from UDEV_DIR"
 fi
-# nodedev_wait present|absent NAME: until virsh lists a name with NAME in
-# it (or no longer does) among the mdevs.  udevadm settle returns once udevd has passed the
-# event on; libvirtd handles it in a thread of its own, a moment later.
+# nodedev_wait present|absent RE: until virsh lists a name that RE matches
+# as a whole (grep -x), or no longer does, among the mdevs.  udevadm settle
+# returns once udevd has passed the event on; libvirtd handles it in a
+# thread of its own, a moment later.
 nodedev_wait() {
 	local s
 	udevd_settle
 	s=$(date +%s)
 	while :; do
-		if virsh nodedev-list --cap mdev 2> /dev/null | grep -qF "$2"; then
+		if virsh nodedev-list --cap mdev 2> /dev/null | grep -qx "$2"; then
 			[ "$1" = present ] && return 0
 		else
 			[ "$1" = absent ] && return 0
@@ -100,7 +101,7 @@ if [ -z "$parent" ] && [ "$drv" != mtty ] &&
 	tap_skip "nodedev-list --cap mdev_types lists $drv's parent" "$why"
 	uuid2=$(mdev_create "$drv" 1) && uuid=$uuid2
 	if [ -n "$udevd" ]; then
-		nodedev_wait present "mdev_${uuid//-/_}"
+		nodedev_wait present "mdev_${uuid//-/_}_.*"
 	else
 		# libvirtd lists what exists when it starts
 		libvirtd_stop
@@ -114,7 +115,7 @@ if [ -z "$parent" ] && [ "$drv" != mtty ] &&
 		bash -c 'grep -qF "<type id='"'"'$1'"'"'/>" <<< "$3" && grep -qF "<uuid>$2</uuid>" <<< "$3"' _ "$drv-1" "$uuid" "$xml"
 	mdev_remove "$uuid"
 	if [ -n "$udevd" ]; then
-		tap_check "removed: no longer a node device" nodedev_wait absent "mdev_${uuid//-/_}"
+		tap_check "removed: no longer a node device" nodedev_wait absent "mdev_${uuid//-/_}_.*"
 	else
 		tap_skip "removed: no longer a node device" "$noevents"
 	fi

@@ -71,8 +71,7 @@ libvirtd_stop() {
 		kill "$pid" 2>/dev/null
 		# It exits within a second or two; the guard only bounds a hang.
 		# (libvirtd -d is a daemon: pid_alive, not kill -0.)
-		for _ in $(seq 1 120); do pid_alive "$pid" || break; sleep 0.5; done
-		if pid_alive "$pid"; then
+		if ! pid_gone "$pid" 60; then
 			echo "# libvirtd (pid $pid) still runs 60 s after SIGTERM: SIGKILL"
 			kill -9 "$pid" 2>/dev/null
 		fi

@@ -21,6 +21,15 @@ pid_alive() {
 	st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
 	case ${st%% *} in Z|X) return 1 ;; esac
 }
+# pid_gone PID SECONDS: whether PID stops running within SECONDS.
+pid_gone() {
+	local i
+	for ((i = 0; i < $2 * 2; i++)); do
+		pid_alive "$1" || return 0
+		sleep 0.5
+	done
+	! pid_alive "$1"
+}
 
 # mdev helpers shared by the smoke tests
 mdev_types_dir() { echo "/sys/class/mdev_bus/$1/mdev_supported_types"; }

@@ -60,7 +60,7 @@ udevd_stop() {	# stops the udevd udevd_start started, after its events
 	fi
 	udevd_settle
 	udevadm control --exit || echo "# udevadm control --exit failed (exit $?)"
-	for _ in $(seq 1 "$((UDEVD_TIMEOUT * 2))"); do pid_alive "$pid" || return 0; sleep 0.5; done
+	pid_gone "$pid" "$UDEVD_TIMEOUT" && return 0
 	echo "# udevd (pid $pid) still runs after udevadm control --exit and $UDEVD_TIMEOUT s: SIGKILL; its log:"
 	tap_diag < "$_udevd_log"
 	kill -9 "$pid"
