@@ -14,6 +14,7 @@
 //! - [`eventfd`]: an owned eventfd context, for interrupt triggers;
 //! - [`class`]: a standalone device in a class of its own, usable as an mdev
 //!   parent;
+//! - [`param`]: read-only module parameters (6.12's `module!` has none);
 //! - [`sysfs`]: the output buffer of a sysfs `show` callback, and the
 //!   attribute tables of a driver.
 //!
@@ -40,6 +41,7 @@
 pub mod class;
 pub mod eventfd;
 pub mod mdev;
+pub mod param;
 pub mod shared_pages;
 pub mod sysfs;
 pub mod vfio;

@@ -43,7 +43,7 @@ mkdir -p "$OUT"
 cmd="RUST_MTTY_KO=$MODULE_KO_PROD; . $TOP/selftests/smoke/drivers.sh;
 	exec > $OUT/out.txt 2> $OUT/progress.txt;
 	echo \"bench: kernel \$(uname -r), \$(nproc) vCPUs\";
-	modprobe kvm_amd; load_driver mtty && load_driver rust_mtty &&
+	modprobe kvm_amd; load_driver mtty && load_driver rust_mtty pool_ports=1024 &&
 	$bin/mdev_bench ${BENCH_ARGS:-9 500}"
 s=$(date +%s)
 VM_KDIR=$KDIR_PROD VM_TCG_THREAD=${VM_TCG_THREAD:-multi} "$TOP/scripts/vm.sh" "$cmd" > "$OUT/console.log" 2>&1 || true
@@ -88,6 +88,7 @@ awk -F, -v load="$(sed -n 's/.*load average: //p' "$OUT/meta.txt" | head -n 1)" 
 		tp = r["mt_2ports"] ? c["mt_2ports"] / r["mt_2ports"] : 0
 		fc = c["scale1_total"] ? c["scale24_total"] / c["scale1_total"] : 0
 		fr = r["scale1_total"] ? r["scale24_total"] / r["scale1_total"] : 0
-		printf "bench: summary: single-thread Rust/C <= 1.0 in %d of %d%s; two ports, two threads: Rust %.2fx C throughput; memory per opened instance Rust/C slab %.2f, pages %.2f; time per instance 24/1: mtty %.2f, rust_mtty %.2f; host load before %s\n",
-			met, n, slow ? " (slower:" slow ")" : "", tp, q["mem_slab_opened"], q["mem_pages_opened"], fc, fr, load
+		fl = r["large1_total"] ? r["large1000_total"] / r["large1_total"] : 0
+		printf "bench: summary: single-thread Rust/C <= 1.0 in %d of %d%s; two ports, two threads: Rust %.2fx C throughput; memory per opened instance Rust/C slab %.2f, pages %.2f; time per instance 24/1: mtty %.2f, rust_mtty %.2f; rust_mtty 1000/1: %s; host load before %s\n",
+			met, n, slow ? " (slower:" slow ")" : "", tp, q["mem_slab_opened"], q["mem_pages_opened"], fc, fr, fl ? sprintf("%.2f", fl) : "not measured", load
 	}' "$OUT/table.csv" | tee "$OUT/summary.txt"

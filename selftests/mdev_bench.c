@@ -34,9 +34,15 @@
  * median time of an instance in each step, and their sum.  At N = SCALE_MAX, the growth per instance, created
  * and opened, of the slab objects (/proc/slabinfo) and of the allocated
  * pages (/proc/vmstat), see meminfo().
- * SCALE_MAX is 24: both drivers have a pool of 24 ports, fixed at build
- * time (MAX_MTTYS in mtty.c, POOL_PORTS in rust_mtty.rs), with no module
- * parameter to raise it.
+ * SCALE_MAX is 24: mtty's pool of 24 ports is fixed at build time
+ * (MAX_MTTYS in mtty.c).
+ *
+ * The large series, for the Rust driver alone (rust_mtty's pool_ports
+ * module parameter raises its pool; scripts/bench.sh loads it with
+ * pool_ports=1024): N = 1, 10, 100 and 1,000 instances, created, opened,
+ * closed and removed as above, LARGE_SAMPLES / N times over (once at
+ * 1,000), once per run; the median time of an instance at each size.  A
+ * pool smaller than 1,000 stops the series at the largest size it holds.
  *
  * The floor: a one-byte pread of /dev/zero, the cost of a system call.
  *
@@ -64,6 +70,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 
 #include <linux/serial_reg.h>
 #include <linux/vfio.h>
@@ -72,6 +79,8 @@
 
 #define MAX_ROUNDS	31
 #define SCALE_MAX	24
+#define LARGE_MAX	1000
+#define LARGE_SAMPLES	100
 
 /* The two drivers compared; DRIVER_A DRIVER_B on the command line. */
 static const char *drivers[] = { "mtty", "rust_mtty" };
@@ -90,6 +99,8 @@ static const char *const op_name[NOPS] = {
 
 static const int scale_n[] = { 1, 10, SCALE_MAX };
 #define NSCALE	3
+static const int large_n[] = { 1, 10, 100, LARGE_MAX };
+#define NLARGE	4
 enum sphase { S_CREATE, S_OPEN, S_CLOSE, S_REMOVE, S_TOTAL, NPHASE };
 static const char *const phase_name[NPHASE] = {
 	"create", "open", "close", "remove", "total",
@@ -515,25 +526,30 @@ static long long median(long long *v, int n)
 
 /*
  * Create, open, close and remove @n 1-port instances of @drv, each step
- * of each instance timed on its own, SCALE_MAX / @n times over (so that
- * every size has SCALE_MAX samples): in ph[] the median time of an
- * instance in each phase (a host preemption spoils one instance's time,
- * not the figure), and their sum; with @mem, the memory growth per
- * instance in mem[] (the first time).
+ * of each instance timed on its own, @samples / @n times over (at least
+ * once): in ph[] the median time of an instance in each phase (a host
+ * preemption spoils one instance's time, not the figure), and their sum;
+ * with @mem, the memory growth per instance in mem[] (the first time).
  */
-static int scale(const char *drv, int n, long long ph[NPHASE],
+static int scale(const char *drv, int n, int samples, long long ph[NPHASE],
 		 long long *mem)
 {
-	static char uuid[SCALE_MAX][MDEV_UUID_LEN + 1];
-	static struct vfio_dev dev[SCALE_MAX];
-	static long long t[S_TOTAL][SCALE_MAX];
+	int i, k, rep, reps = samples / n > 1 ? samples / n : 1, ret = 0;
+	char (*uuid)[MDEV_UUID_LEN + 1] = calloc(n, sizeof(*uuid));
+	struct vfio_dev *dev = calloc(n, sizeof(*dev));
+	long long *t = calloc((size_t)S_TOTAL * reps * n, sizeof(*t));
 	long long slab0, pages0, slab, pages;
-	int i, k, rep, reps = SCALE_MAX / n, ret = 0;
 	uint64_t t0;
 
+	if (!uuid || !dev || !t) {
+		ret = -ENOMEM;
+		goto out;
+	}
 	for (rep = 0; rep < reps && !ret; rep++) {
-		long long *tc = t[S_CREATE] + rep * n, *to = t[S_OPEN] + rep * n;
-		long long *tx = t[S_CLOSE] + rep * n, *tr = t[S_REMOVE] + rep * n;
+		long long *tc = t + (0 * reps + rep) * n;
+		long long *to = t + (1 * reps + rep) * n;
+		long long *tx = t + (2 * reps + rep) * n;
+		long long *tr = t + (3 * reps + rep) * n;
 		int made = 0, opened = 0;
 
 		if (rep)
@@ -578,13 +594,29 @@ static int scale(const char *drv, int n, long long ph[NPHASE],
 		}
 	}
 	if (ret)
-		return ret;
+		goto out;
 	ph[S_TOTAL] = 0;
 	for (k = 0; k < S_TOTAL; k++) {
-		ph[k] = median(t[k], reps * n);
+		ph[k] = median(t + (size_t)k * reps * n, reps * n);
 		ph[S_TOTAL] += ph[k];
 	}
-	return 0;
+out:
+	free(t);
+	free(dev);
+	free(uuid);
+	return ret;
+}
+
+/* How many 1-port instances of @drv can be created now (0 if unknown). */
+static int available_1port(const char *drv)
+{
+	char path[256];
+	long n;
+
+	snprintf(path, sizeof(path),
+		 "/sys/class/mdev_bus/%s/mdev_supported_types/%s-1/available_instances",
+		 drv, drv);
+	return file_read_long(path, &n) < 0 || n < 0 || n > INT32_MAX ? 0 : (int)n;
 }
 
 /* ---- output ---- */
@@ -630,6 +662,9 @@ int main(int argc, char **argv)
 	int ops = argc > 2 ? atoi(argv[2]) : 1000;
 	struct inst in[NDRV][2];
 	int r, o, d, k, s, b, nb, ret, failed = 0;
+	long long large[NLARGE][NPHASE];
+	int large_avail = 0, nlarge = 0;
+	struct rlimit nofile;
 	bool no_scale;
 
 	if (argc > 4) {
@@ -645,6 +680,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* The large series holds three files per open instance. */
+	nofile.rlim_cur = nofile.rlim_max = 4 * LARGE_MAX + 64;
+	if (setrlimit(RLIMIT_NOFILE, &nofile))
+		printf("bench: cannot raise the open file limit: %s\n",
+		       strerror(errno));
 	ncpus = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 2 : 1;
 	pin(0);
 	mdev_remove_stale();
@@ -715,8 +755,8 @@ int main(int argc, char **argv)
 				long long ph[NPHASE], mem[NMEM];
 				bool at_max = scale_n[s] == SCALE_MAX;
 
-				ret = scale(drivers[dd], scale_n[s], ph,
-					    at_max ? mem : NULL);
+				ret = scale(drivers[dd], scale_n[s], SCALE_MAX,
+					    ph, at_max ? mem : NULL);
 				if (ret) {
 					printf("bench: %s scale %d: %s\n",
 					       drivers[dd], scale_n[s],
@@ -729,6 +769,19 @@ int main(int argc, char **argv)
 				for (k = 0; at_max && k < NMEM; k++)
 					mm[k][dd][r] = mem[k];
 			}
+	/* The large series, the Rust driver (the second column) alone. */
+	large_avail = no_scale || failed ? 0 : available_1port(drivers[1]);
+	for (s = 0; s < NLARGE && large_n[s] <= large_avail && !failed; s++) {
+		fprintf(stderr, "large %d\n", large_n[s]);
+		ret = scale(drivers[1], large_n[s], LARGE_SAMPLES, large[s],
+			    NULL);
+		if (ret) {
+			printf("bench: %s large %d: %s\n", drivers[1],
+			       large_n[s], strerror(-ret));
+			failed = 1;
+		}
+		nlarge = s + 1;
+	}
 	if (failed) {
 		printf("bench: FAILED\n");
 		return 1;
@@ -754,6 +807,18 @@ int main(int argc, char **argv)
 	for (k = 0; k < NMEM && !no_scale; k++)
 		row(mem_name[k], "B/inst", median(mm[k][0], rounds),
 		    median(mm[k][1], rounds));
+	if (!no_scale && nlarge < NLARGE)
+		printf("bench: large series: %s's pool holds %d 1-port instances, not %d: it stops at %d\n",
+		       drivers[1], large_avail, LARGE_MAX,
+		       nlarge ? large_n[nlarge - 1] : 0);
+	for (s = 0; s < nlarge; s++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "large%d_total", large_n[s]);
+		printf("bench: %-22s %-9s %12s %12lld %8s (%s alone)\n", name,
+		       "ns/inst", "-", large[s][S_TOTAL], "-", drivers[1]);
+		printf("csv: %s,ns/inst,,%lld,\n", name, large[s][S_TOTAL]);
+	}
 	{
 		long long f = median(floor_ns, rounds * nb);
 

@@ -4,7 +4,8 @@
 //!
 //! The Rust counterpart of `samples/vfio-mdev/mtty.c`.  The parent device
 //! `rust_mtty` offers two mdev types, `rust_mtty-1` (one 16550A port) and
-//! `rust_mtty-2` (two ports), whose instances share a pool of 24 ports.  Each
+//! `rust_mtty-2` (two ports), whose instances share a pool of ports (24, as
+//! `mtty`'s, unless the module parameter `pool_ports` says otherwise).  Each
 //! instance is a VFIO PCI device (4348:3253) with config space, one 8-byte
 //! I/O BAR per port, and INTx (auto-masked) or MSI through eventfds.
 //!
@@ -84,8 +85,15 @@ module! {
 /// prefix of the type names.
 const NAME: &CStr = c_str!("rust_mtty");
 
-/// Ports shared by all instances.
-const POOL_PORTS: u32 = 24;
+rust_mdev::module_param_uint!(
+    POOL_PORTS,
+    "pool_ports",
+    24,
+    "Ports shared by all instances (1-4096, default 24, as mtty's)"
+);
+
+/// The largest pool `pool_ports` may ask for.
+const POOL_PORTS_MAX: u32 = 4096;
 
 /// The mdev types: the number of ports of an instance.
 static TYPES: [mdev::Type<Ports>; 2] = [
@@ -498,7 +506,7 @@ impl mdev::Driver for MdevDriver {
         buf.emit(format_args!(
             "{} 16550A serial port(s), taken from a pool of {} ports shared by all types\n",
             port_count(ty.data),
-            POOL_PORTS
+            POOL_PORTS.get()
         ))
     }
 }
@@ -543,8 +551,13 @@ impl kernel::Module for RustMttyModule {
             mdev::DriverRegistration::<MdevDriver>::new(module),
             GFP_KERNEL,
         )?;
+        let pool_ports = POOL_PORTS.get();
+        if !(1..=POOL_PORTS_MAX).contains(&pool_ports) {
+            pr_err!("pool_ports={pool_ports}: must be 1 to {POOL_PORTS_MAX}\n");
+            return Err(EINVAL);
+        }
         let device = ClassDevice::new(NAME, NAME)?;
-        let pool = Arc::pin_init(new_mutex!(POOL_PORTS), GFP_KERNEL)?;
+        let pool = Arc::pin_init(new_mutex!(pool_ports), GFP_KERNEL)?;
         let parent = KBox::pin_init(mdev::Parent::new(device, driver, &TYPES, pool), GFP_KERNEL)?;
         Ok(Self { _parent: parent })
     }

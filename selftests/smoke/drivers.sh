@@ -13,11 +13,13 @@ rust_mshm_ko() {
 	echo "${RUST_MSHM_KO:-${RUST_MTTY_KO%/rust_mtty.ko}/rust_mshm.ko}"
 }
 
-load_driver() {	# DRIVER
-	case $1 in
-	rust_mtty) [ -f "${RUST_MTTY_KO:-}" ] && modprobe mdev && insmod "$RUST_MTTY_KO" ;;
-	rust_mshm) [ -f "$(rust_mshm_ko)" ] && modprobe mdev && insmod "$(rust_mshm_ko)" ;;
-	*) modprobe "$1" ;;
+load_driver() {	# DRIVER [PARAMETER=VALUE...]
+	local drv=$1
+	shift
+	case $drv in
+	rust_mtty) [ -f "${RUST_MTTY_KO:-}" ] && modprobe mdev && insmod "$RUST_MTTY_KO" "$@" ;;
+	rust_mshm) [ -f "$(rust_mshm_ko)" ] && modprobe mdev && insmod "$(rust_mshm_ko)" "$@" ;;
+	*) modprobe "$drv" "$@" ;;
 	esac
 }
 

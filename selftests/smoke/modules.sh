@@ -11,8 +11,41 @@ reload() {	# DRIVER: twice, and its mdev parent is back each time
 }
 
 tap_check "mtty unloads and reloads" reload mtty
+
+# rust_mtty's pool_ports: a value out of 1..4096 or not a number is
+# refused with EINVAL and leaves no module behind; a valid one sizes the
+# pool (available_instances of both types) and is read-only in sysfs.
+pool_refused() {	# VALUE
+	local err
+	rmmod rust_mtty || return 1
+	if err=$(load_driver rust_mtty "pool_ports=$1" 2>&1); then
+		echo "pool_ports=$1 was accepted" | tap_diag
+		return 1
+	fi
+	echo "$err" | tap_diag
+	[ ! -d /sys/module/rust_mtty ] && load_driver rust_mtty
+}
+
+pool_sized() {	# VALUE
+	local t p=/sys/module/rust_mtty/parameters/pool_ports
+	rmmod rust_mtty && load_driver rust_mtty "pool_ports=$1" || return 1
+	t=$(mdev_types_dir rust_mtty)
+	[ "$(cat $p)" = "$1" ] &&
+		[ "$(cat "$t/rust_mtty-1/available_instances")" = "$1" ] &&
+		[ "$(cat "$t/rust_mtty-2/available_instances")" = "$(($1 / 2))" ] &&
+		grep -q "pool of $1 ports" "$t/rust_mtty-1/description" &&
+		! echo 7 2>/dev/null > $p && [ "$(cat $p)" = "$1" ] &&
+		rmmod rust_mtty && load_driver rust_mtty &&
+		[ "$(cat "$t/rust_mtty-1/available_instances")" = 24 ]
+}
+
 if [ -f "${RUST_MTTY_KO:-}" ]; then
 	tap_check "rust_mtty unloads and reloads" reload rust_mtty
+	for v in 0 4097 -1 twelve; do
+		tap_check "rust_mtty refuses pool_ports=$v" pool_refused "$v"
+	done
+	tap_check "rust_mtty pool_ports=1 sizes the pool" pool_sized 1
+	tap_check "rust_mtty pool_ports=1000 sizes the pool" pool_sized 1000
 else
 	tap_skip "rust_mtty unloads and reloads" "rust_mtty.ko is not built"
 fi
