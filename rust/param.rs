@@ -3,7 +3,7 @@
 //! Read-only module parameters.
 //!
 //! The 6.12 `module!` macro has no parameters (they came in later kernels,
-//! `rust/kernel/module_param.rs`).  [`module_param_uint!`] declares an
+//! `rust/kernel/module_param.rs`).  [`module_param_uint!`](crate::module_param_uint) declares an
 //! `unsigned int` parameter the way C's `module_param(name, uint, 0444)`
 //! with `MODULE_PARM_DESC()` does: a `struct kernel_param` in the module's
 //! `__param` section, whose `param_ops_uint` the module loader calls to
@@ -27,7 +27,7 @@ use kernel::{bindings, str::CStr, types::Opaque};
 /// # Invariants
 ///
 /// `value` is written only by the module loader, through the
-/// [`ParamDescriptor`] built by [`module_param_uint!`], before the module's
+/// [`ParamDescriptor`] built by [`module_param_uint!`](crate::module_param_uint), before the module's
 /// `init` runs; sysfs can only read it (permission `0444`).
 pub struct UintParam {
     value: UnsafeCell<u32>,
@@ -55,7 +55,7 @@ impl UintParam {
 }
 
 /// A `struct kernel_param`, placed in the `__param` section by
-/// [`module_param_uint!`].
+/// [`module_param_uint!`](crate::module_param_uint).
 ///
 /// # Invariants
 ///
@@ -77,7 +77,7 @@ impl ParamDescriptor {
     ///
     /// `module` must be the `__this_module` of the module this descriptor
     /// is linked into, and the descriptor must be in its `__param` section
-    /// (what [`module_param_uint!`] does).
+    /// (what [`module_param_uint!`](crate::module_param_uint) does).
     pub const unsafe fn uint(
         name: &'static CStr,
         module: *mut bindings::module,

@@ -1057,6 +1057,23 @@ long mdev_available_wait(const char *drv, long want)
 	return n;
 }
 
+long mdev_available_at_least(const char *drv, int nports, long min)
+{
+	uint64_t t0 = now_ms();
+	long n;
+
+	while ((n = mdev_available(drv, nports)) >= 0 && n < min &&
+	       now_ms() - t0 < MDEV_RELEASE_MS)
+		usleep(50 * 1000);
+	if (n >= 0 && n < min)
+		fprintf(stderr, "# available_instances of %s-%d: %ld after the %d ms of MDEV_RELEASE_MS, not %ld or more\n",
+			drv, nports, n, MDEV_RELEASE_MS, min);
+	else if (now_ms() - t0 >= 50)
+		fprintf(stderr, "# available_instances of %s-%d: %ld after %llu ms (a release)\n",
+			drv, nports, n, (unsigned long long)(now_ms() - t0));
+	return n;
+}
+
 int mdev_create_uuid_again(const char *drv, int nports, const char *uuid)
 {
 	uint64_t t0 = now_ms();

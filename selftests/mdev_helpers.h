@@ -268,6 +268,16 @@ bool kstate_kmemleak_wanted(void);
 #define MDEV_RELEASE_MS	20000
 long mdev_available_wait(const char *drv, long want);
 /*
+ * available_instances of type "<drv>-<nports>" once it is at least @min,
+ * or its value after MDEV_RELEASE_MS (-errno if it cannot be read): where
+ * the mdev core counts a driver's instances (mdev_driver.max_instances),
+ * it gives one back in mdev_device_release(), delayed in the same way, so
+ * a test that creates an instance just after another test removed one
+ * can find none free for a few seconds (-EUSERS).  Says how long it
+ * waited.
+ */
+long mdev_available_at_least(const char *drv, int nports, long min);
+/*
  * mdev_create_uuid() of a UUID whose instance was just removed: the mdev
  * core frees the UUID in mdev_device_release() (mdev_core.c), which
  * CONFIG_DEBUG_KOBJECT_RELEASE delays in the same way, and -EEXIST until

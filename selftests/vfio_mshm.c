@@ -103,6 +103,8 @@ FIXTURE_SETUP(mshm)
 	mdev_setup_begin();
 	MDEV_REQUIRE_DRIVER(DRV);
 
+	/* The instance of the test before may not be released yet. */
+	mdev_available_at_least(DRV, TYPE_PAGES, 1);
 	ret = mdev_set_create(&self->set, DRV, TYPE_PAGES, &self->idx);
 	ASSERT_EQ(0, ret) TH_LOG("create %s-%d: %s", DRV, TYPE_PAGES,
 				 strerror(-ret));

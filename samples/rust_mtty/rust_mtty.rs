@@ -69,7 +69,7 @@ use rust_mdev::{
     vm::{Vm, VmRef},
 };
 // The model names regions and interrupts with the abstraction's types.
-use model::{Card, IrqError, Ports};
+use model::{Area, Core, IrqError, PortChange, Ports, Uart};
 use rust_mdev::vfio::pci as vfio_pci;
 use vfio_pci::{IrqIndex, Region};
 
@@ -186,12 +186,12 @@ struct Instance {
 /// close.
 #[pin_data]
 struct OpenDevice {
-    /// Shared with the INTx unmask irqfd, whose handler locks it.
-    state: Arc<Mutex<OpenState>>,
+    /// Shared with the INTx unmask irqfd, whose handler locks its core.
+    state: Arc<OpenState>,
     /// The INTx unmask irqfd, under a lock of its own that serialises
-    /// `VFIO_DEVICE_SET_IRQS` and is taken before `state`'s: dropping the
-    /// irqfd waits for its handler, which locks `state`, so it is never
-    /// dropped with `state` locked.
+    /// `VFIO_DEVICE_SET_IRQS` and is taken before `state`'s locks: dropping
+    /// the irqfd waits for its handler, which locks `state.core`, so it is
+    /// never dropped with `state.core` locked.
     #[pin]
     intx_unmask: Mutex<Option<VirqFd<IntxUnmask>>>,
     /// The VM the device is used by, held while the device is open.  Only
@@ -214,7 +214,7 @@ impl OpenDevice {
         let index = request.index;
         if let IrqAction::SetUnmaskEventFd(fd) = request.action {
             // The abstraction refused it on MSI, which is not maskable.
-            if self.state.lock().card.irq_active() != Some(index) {
+            if self.state.core.lock().core.irq_active() != Some(index) {
                 return Err(EINVAL);
             }
             // The irqfd replaced is dropped here, with `state` unlocked.
@@ -225,9 +225,9 @@ impl OpenDevice {
             return Ok(());
         }
         let intx_enabled = {
-            let mut state = self.state.lock();
-            state.set_irqs(request)?;
-            state.card.irq_active() == Some(IrqIndex::Intx)
+            let mut core = self.state.core.lock();
+            core.set_irqs(request)?;
+            core.core.irq_active() == Some(IrqIndex::Intx)
         };
         if !intx_enabled {
             *unmask = None;
@@ -241,35 +241,190 @@ impl OpenDevice {
 struct IntxUnmask;
 
 impl virqfd::Handler for IntxUnmask {
-    type Target = Mutex<OpenState>;
+    type Target = OpenState;
 
-    fn signalled(state: &Mutex<OpenState>) {
-        let mut state = state.lock();
+    fn signalled(state: &OpenState) {
+        let mut core = state.core.lock();
         // As `ACTION_UNMASK` without data.  INTx may have been disabled
         // since the eventfd was signalled (the irqfd is removed just after):
         // there is nothing to unmask then.
-        if let Ok(irq) = state.card.irq_unmask(IrqIndex::Intx) {
-            state.signal(irq);
+        if let Ok(irq) = core.core.irq_unmask(IrqIndex::Intx) {
+            core.signal(irq);
         }
     }
 }
 
-/// The emulated card of an open instance and its interrupt triggers.
+/// A port of an open card: its UART, and whether I/O Space is enabled (a
+/// copy of the core's, which is only changed with every port locked).
+struct PortState {
+    uart: Uart,
+    io_enabled: bool,
+}
+
+impl PortState {
+    fn new(core: &Core) -> Self {
+        Self {
+            uart: Uart::new(),
+            io_enabled: core.io_enabled(),
+        }
+    }
+}
+
+/// The emulated card of an open instance: each port under a lock of its
+/// own, so that the two ports of a card can be used at once, and the rest
+/// under a third (`model::Core`).
+///
+/// Lock order: `port0`, `port1`, `core`.  A port access takes its port's
+/// lock, and the core's only if it changed the port's interrupt sources
+/// (to deliver the interrupt); config space and interrupt requests take
+/// the core's; what changes I/O Space (a config space write, a load) or
+/// every UART (reset) takes all three.
+///
+/// # Invariants
+///
+/// The core's pending sources of each port are those of its UART
+/// whenever the port's lock is free, and each port's `io_enabled` is the
+/// core's whenever the core's lock is free.
+#[pin_data]
 struct OpenState {
-    card: Card,
+    ports: Ports,
+    #[pin]
+    port0: Mutex<PortState>,
+    #[pin]
+    port1: Mutex<PortState>,
+    #[pin]
+    core: Mutex<CoreState>,
+}
+
+impl OpenState {
+    /// A powered-on card with `ports` ports.
+    fn new(ports: Ports) -> impl PinInit<Self> {
+        let core = Core::new(ports);
+        // Two call sites, two lock classes: `port1` is taken with `port0`
+        // held.
+        pin_init!(OpenState {
+            ports,
+            port0 <- new_mutex!(PortState::new(&core)),
+            port1 <- new_mutex!(PortState::new(&core)),
+            core <- new_mutex!(CoreState {
+                core,
+                intx: None,
+                msi: None,
+            }),
+        })
+    }
+
+    /// The lock of port `port`.
+    fn port(&self, port: usize) -> Result<&Mutex<PortState>> {
+        match port {
+            0 => Ok(&self.port0),
+            1 => Ok(&self.port1),
+            _ => Err(EINVAL),
+        }
+    }
+
+    /// Runs `f` with every lock held, in order.
+    fn with_all<R>(&self, f: impl FnOnce([&mut PortState; 2], &mut CoreState) -> R) -> R {
+        let mut port0 = self.port0.lock();
+        let mut port1 = self.port1.lock();
+        let mut core = self.core.lock();
+        f([&mut port0, &mut port1], &mut core)
+    }
+
+    /// Runs `f`, which may change I/O Space, with every lock held, and
+    /// copies I/O Space to the ports.
+    fn with_all_io<R>(&self, f: impl FnOnce([&mut Uart; 2], &mut CoreState) -> R) -> R {
+        self.with_all(|[port0, port1], core| {
+            let ret = f([&mut port0.uart, &mut port1.uart], core);
+            // INVARIANT: the ports follow the core's I/O Space.
+            let io_enabled = core.core.io_enabled();
+            port0.io_enabled = io_enabled;
+            port1.io_enabled = io_enabled;
+            ret
+        })
+    }
+
+    /// Delivers what a change of port `port`'s interrupt sources raises;
+    /// called with the port's lock held.
+    fn port_changed(&self, port: usize, change: Option<PortChange>) {
+        if let Some(change) = change {
+            let mut core = self.core.lock();
+            // INVARIANT: reported before the port's lock is released.
+            let irq = core.core.port_changed(port, change);
+            core.signal(irq);
+        }
+    }
+
+    /// Reads `buf.len()` bytes at `offset` of `region`, as a sequence of
+    /// naturally aligned register accesses.
+    fn read(&self, region: Region, offset: u64, buf: &mut [u8]) -> Result {
+        match Area::of(self.ports, region).map_err(|_| EINVAL)? {
+            Area::Config => {
+                let core = self.core.lock();
+                for (pos, range) in model::accesses(offset, buf.len()) {
+                    let piece = buf.get_mut(range).ok_or(EINVAL)?;
+                    core.core.config_read(pos, piece).map_err(|_| EINVAL)?;
+                }
+            }
+            Area::Port(n) => {
+                let mut port = self.port(n)?.lock();
+                let port = &mut *port;
+                for (pos, range) in model::accesses(offset, buf.len()) {
+                    let piece = buf.get_mut(range).ok_or(EINVAL)?;
+                    let change = model::port_read(&mut port.uart, port.io_enabled, pos, piece);
+                    self.port_changed(n, change.map_err(|_| EINVAL)?);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes `data` at `offset` of `region`, as `read` does.
+    fn write(&self, region: Region, offset: u64, data: &[u8]) -> Result {
+        match Area::of(self.ports, region).map_err(|_| EINVAL)? {
+            // It may change I/O Space.
+            Area::Config => self.with_all_io(|_, core| {
+                for (pos, range) in model::accesses(offset, data.len()) {
+                    let piece = data.get(range).ok_or(EINVAL)?;
+                    let irq = core.core.config_write(pos, piece);
+                    core.signal(irq.map_err(|_| EINVAL)?);
+                }
+                Ok(())
+            }),
+            Area::Port(n) => {
+                let mut port = self.port(n)?.lock();
+                let port = &mut *port;
+                for (pos, range) in model::accesses(offset, data.len()) {
+                    let piece = data.get(range).ok_or(EINVAL)?;
+                    let change = model::port_write(&mut port.uart, port.io_enabled, pos, piece);
+                    self.port_changed(n, change.map_err(|_| EINVAL)?);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// `VFIO_DEVICE_RESET`: every UART back to power-on state.
+    fn reset(&self) {
+        self.with_all(|ports, core| {
+            for (n, port) in ports.into_iter().enumerate() {
+                port.uart = Uart::new();
+                // INVARIANT: reported before the port's lock is released.
+                core.core.port_reset(n);
+            }
+        })
+    }
+}
+
+/// The core of an open card (all but its UARTs) and its interrupt
+/// triggers.
+struct CoreState {
+    core: Core,
     intx: Option<EventFd>,
     msi: Option<EventFd>,
 }
 
-impl OpenState {
-    fn new(ports: Ports) -> Self {
-        Self {
-            card: Card::new(ports),
-            intx: None,
-            msi: None,
-        }
-    }
-
+impl CoreState {
     /// The trigger of `index`, one of the card's (the description has no
     /// other).
     fn trigger(&mut self, index: IrqIndex) -> Result<&mut Option<EventFd>> {
@@ -287,27 +442,6 @@ impl OpenState {
         }
     }
 
-    /// Reads `buf.len()` bytes at `offset` of `region`, as a sequence of
-    /// naturally aligned register accesses.
-    fn read(&mut self, region: Region, offset: u64, buf: &mut [u8]) -> Result {
-        for (pos, range) in model::accesses(offset, buf.len()) {
-            let piece = buf.get_mut(range).ok_or(EINVAL)?;
-            let irq = self.card.read(region, pos, piece);
-            self.signal(irq.map_err(|_| EINVAL)?);
-        }
-        Ok(())
-    }
-
-    /// Writes `data` at `offset` of `region`, as `read` does.
-    fn write(&mut self, region: Region, offset: u64, data: &[u8]) -> Result {
-        for (pos, range) in model::accesses(offset, data.len()) {
-            let piece = data.get(range).ok_or(EINVAL)?;
-            let irq = self.card.write(region, pos, piece);
-            self.signal(irq.map_err(|_| EINVAL)?);
-        }
-        Ok(())
-    }
-
     /// `VFIO_DEVICE_SET_IRQS` for INTx or MSI, validated by the abstraction
     /// against the description: one interrupt each, so `start == 0` and
     /// `count == 1` (0 for `Disable`).
@@ -315,20 +449,20 @@ impl OpenState {
         let index = request.index;
         match request.action {
             IrqAction::Disable => {
-                self.card.irq_disable(index).map_err(irq_errno)?;
+                self.core.irq_disable(index).map_err(irq_errno)?;
                 *self.trigger(index)? = None;
             }
             IrqAction::SetTriggers(triggers) => match triggers.into_iter().next().ok_or(EINVAL)? {
                 Some(eventfd) => {
-                    let irq = self.card.irq_enable(index).map_err(irq_errno)?;
+                    let irq = self.core.irq_enable(index).map_err(irq_errno)?;
                     *self.trigger(index)? = Some(eventfd);
                     self.signal(irq);
                 }
                 // Removing the trigger of the active index disables it;
                 // removing none is not an error (as in `vfio-pci`).
-                None => match self.card.irq_active() {
+                None => match self.core.irq_active() {
                     Some(active) if active == index => {
-                        self.card.irq_disable(index).map_err(irq_errno)?;
+                        self.core.irq_disable(index).map_err(irq_errno)?;
                         *self.trigger(index)? = None;
                     }
                     Some(_) => return Err(EINVAL),
@@ -336,12 +470,12 @@ impl OpenState {
                 },
             },
             IrqAction::Trigger => {
-                let irq = self.card.irq_trigger(index).map_err(irq_errno)?;
+                let irq = self.core.irq_trigger(index).map_err(irq_errno)?;
                 self.signal(irq);
             }
-            IrqAction::Mask => self.card.irq_mask(index).map_err(irq_errno)?,
+            IrqAction::Mask => self.core.irq_mask(index).map_err(irq_errno)?,
             IrqAction::Unmask => {
-                let irq = self.card.irq_unmask(index).map_err(irq_errno)?;
+                let irq = self.core.irq_unmask(index).map_err(irq_errno)?;
                 self.signal(irq);
             }
             // `OpenDevice::set_irqs` handles the unmask irqfd.
@@ -385,7 +519,7 @@ impl vfio_pci::Operations for VfioOps {
         // serial card: open without it.
         let vm = vm.and_then(|vm| vm.get().ok());
         try_pin_init!(OpenDevice {
-            state: Arc::pin_init(new_mutex!(OpenState::new(instance.ports)), GFP_KERNEL)?,
+            state: Arc::pin_init(OpenState::new(instance.ports), GFP_KERNEL)?,
             intx_unmask <- new_mutex!(None),
             // Last, so that the flag is only set when the open succeeds.
             vm: {
@@ -408,7 +542,7 @@ impl vfio_pci::Operations for VfioOps {
         offset: u64,
         buf: &mut [u8],
     ) -> Result {
-        open.state.lock().read(region, offset, buf)
+        open.state.read(region, offset, buf)
     }
 
     fn write(
@@ -418,7 +552,7 @@ impl vfio_pci::Operations for VfioOps {
         offset: u64,
         data: &[u8],
     ) -> Result {
-        open.state.lock().write(region, offset, data)
+        open.state.write(region, offset, data)
     }
 
     fn set_irqs(_dev: &vfio_pci::Device<Self>, open: &OpenDevice, request: IrqRequest) -> Result {
@@ -426,7 +560,7 @@ impl vfio_pci::Operations for VfioOps {
     }
 
     fn reset(_dev: &vfio_pci::Device<Self>, open: &OpenDevice) -> Result {
-        open.state.lock().card.reset();
+        open.state.reset();
         Ok(())
     }
 
@@ -439,22 +573,27 @@ impl vfio_pci::Operations for VfioOps {
         out: &mut KVec<u8>,
     ) -> Result {
         let mut state = [0u8; model::STATE_MAX];
-        let len = open.state.lock().card.save(&mut state).ok_or(EINVAL)?;
+        let len = open
+            .state
+            .with_all(|[port0, port1], core| core.core.save([&port0.uart, &port1.uart], &mut state))
+            .ok_or(EINVAL)?;
         out.extend_from_slice(state.get(..len).ok_or(EINVAL)?, GFP_KERNEL)?;
         Ok(())
     }
 
     fn migration_load(_dev: &vfio_pci::Device<Self>, open: &OpenDevice, state: &[u8]) -> Result {
         // The model checks the whole payload before it changes anything.
-        open.state.lock().card.load(state).map_err(|_| EINVAL)
+        open.state
+            .with_all_io(|uarts, core| core.core.load(uarts, state))
+            .map_err(|_| EINVAL)
     }
 
     fn migration_resumed(_dev: &vfio_pci::Device<Self>, open: &OpenDevice) {
         // An INTx that fired on the source and is still asserted is
         // announced on the destination's own trigger.
-        let mut state = open.state.lock();
-        let irq = state.card.resumed();
-        state.signal(irq);
+        let mut core = open.state.core.lock();
+        let irq = core.core.resumed();
+        core.signal(irq);
     }
 }
 

@@ -247,7 +247,7 @@ use core::ops::Range;
 
 use irq::IrqState;
 use pci::ConfigSpace;
-use uart::Uart;
+pub(crate) use uart::Uart;
 
 /// What a read of a BAR returns while I/O Space is disabled (master abort).
 const MASTER_ABORT: u8 = 0xff;
@@ -341,22 +341,23 @@ pub(crate) fn accesses(offset: u64, len: usize) -> impl Iterator<Item = (u64, Ra
     })
 }
 
-/// A region the card implements.
-#[derive(Clone, Copy)]
-enum Area {
-    /// PCI config space.
+/// A part of the card a region's accesses go to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Area {
+    /// PCI config space ([`Core::config_read`], [`Core::config_write`]).
     Config,
-    /// The I/O BAR of port `n` (BAR`n`).
+    /// The I/O BAR of port `n` (BAR`n`): [`port_read`], [`port_write`].
     Port(usize),
 }
 
 impl Area {
-    /// The area of a card with `ports` ports behind `region`, if it has one.
-    const fn of(ports: Ports, region: Region) -> Option<Self> {
+    /// The area of a card with `ports` ports behind `region`, or
+    /// [`AccessError::NoSuchRegion`].
+    pub(crate) const fn of(ports: Ports, region: Region) -> Result<Self, AccessError> {
         match (region, region.bar_number()) {
-            (Region::Config, _) => Some(Area::Config),
-            (_, Some(port)) if port < ports.count() => Some(Area::Port(port)),
-            _ => None,
+            (Region::Config, _) => Ok(Area::Config),
+            (_, Some(port)) if port < ports.count() => Ok(Area::Port(port)),
+            _ => Err(AccessError::NoSuchRegion),
         }
     }
 
@@ -372,8 +373,8 @@ impl Area {
 /// card does not have: what the driver describes to VFIO.
 pub(crate) const fn region_size(ports: Ports, region: Region) -> u64 {
     match Area::of(ports, region) {
-        Some(area) => area.size(),
-        None => 0,
+        Ok(area) => area.size(),
+        Err(_) => 0,
     }
 }
 
@@ -393,113 +394,157 @@ fn check_access(offset: u64, len: usize, size: u64) -> Result<usize, AccessError
     }
 }
 
-/// One emulated card: config space, its UARTs and its VFIO IRQ state.
+/// What an access changed in a port's interrupt sources: the port's
+/// pending sources now, and whether one became pending (an MSI edge).
+/// Hand it to [`Core::port_changed`].
+#[must_use = "the change must be handed to Core::port_changed"]
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PortChange {
+    pending: u8,
+    new_event: bool,
+}
+
+/// Runs `access` on `uart` (with whether I/O Space is enabled): the change
+/// of its pending sources, `None` if they did not change.
+fn port_access(
+    uart: &mut Uart,
+    io_enabled: bool,
+    access: impl FnOnce(&mut Uart, bool),
+) -> Option<PortChange> {
+    let before = uart.pending();
+    access(uart, io_enabled);
+    let pending = uart.pending();
+    (pending != before).then_some(PortChange {
+        pending,
+        new_event: pending & !before != 0,
+    })
+}
+
+/// Reads `buf.len()` bytes at `offset` of a port's BAR, on its UART; see
+/// the module documentation for the rules.  `io_enabled` is
+/// [`Core::io_enabled`].  `Ok(Some(change))`: the port's interrupt sources
+/// changed, hand `change` to [`Core::port_changed`].
+#[must_use = "a change must be handed to Core::port_changed"]
+pub(crate) fn port_read(
+    uart: &mut Uart,
+    io_enabled: bool,
+    offset: u64,
+    buf: &mut [u8],
+) -> Result<Option<PortChange>, AccessError> {
+    let start = check_access(offset, buf.len(), Area::Port(0).size())?;
+    Ok(port_access(uart, io_enabled, |uart, io_enabled| {
+        for (reg, byte) in (start..).zip(buf.iter_mut()) {
+            *byte = if io_enabled {
+                uart.read(reg)
+            } else {
+                MASTER_ABORT
+            };
+        }
+    }))
+}
+
+/// Writes `data` at `offset` of a port's BAR, on its UART, as
+/// [`port_read`] does.
+#[must_use = "a change must be handed to Core::port_changed"]
+pub(crate) fn port_write(
+    uart: &mut Uart,
+    io_enabled: bool,
+    offset: u64,
+    data: &[u8],
+) -> Result<Option<PortChange>, AccessError> {
+    let start = check_access(offset, data.len(), Area::Port(0).size())?;
+    Ok(port_access(uart, io_enabled, |uart, io_enabled| {
+        if io_enabled {
+            for (reg, &byte) in (start..).zip(data) {
+                uart.write(reg, byte);
+            }
+        }
+    }))
+}
+
+/// A card but its UARTs: config space, the VFIO IRQ state, and the
+/// pending interrupt sources of each UART as last reported.
+///
+/// The UARTs are kept apart so that the two ports of a card can be used at
+/// once, each under a lock of its own ([`port_read`], [`port_write`]);
+/// only an access that changes a port's interrupt sources needs the
+/// `Core` ([`Core::port_changed`]).  [`Card`] is the two together, for a
+/// caller with one lock.
 ///
 /// # Invariants
 ///
-/// Only the first `ports.count()` entries of `uarts` are ever accessed.
-pub(crate) struct Card {
+/// `pending[n]` is what the caller last reported of port `n` (0 at power
+/// on, after [`Core::port_reset`] and as loaded); only the first
+/// `ports.count()` entries are ever non-zero.
+pub(crate) struct Core {
     ports: Ports,
     config: ConfigSpace,
-    uarts: [Uart; Ports::MAX],
     irq: IrqState,
+    pending: [u8; Ports::MAX],
 }
 
-impl Card {
-    /// A powered-on card with `ports` ports.
+impl Core {
+    /// The powered-on card with `ports` ports, but its UARTs (each
+    /// `Uart::new()`).
     pub(crate) fn new(ports: Ports) -> Self {
-        Card {
+        Core {
             ports,
             config: ConfigSpace::new(ports),
-            uarts: [Uart::new(), Uart::new()],
             irq: IrqState::new(),
+            pending: [0; Ports::MAX],
         }
     }
 
-    /// The variant this card was created with (for the host tests).
-    #[cfg(test)]
-    pub(crate) fn ports(&self) -> Ports {
-        self.ports
+    /// Whether I/O Space is enabled: what [`port_read`] and [`port_write`]
+    /// take.  Only a config space write or a load changes it.
+    pub(crate) fn io_enabled(&self) -> bool {
+        self.config.io_enabled()
     }
 
-    /// Reads `buf.len()` bytes at `offset` of `region`; see the
-    /// module documentation for the rules.  `Ok(Some(i))`: signal IRQ
-    /// index `i`.
-    #[must_use = "the returned IRQ index must be signalled"]
-    pub(crate) fn read(
-        &mut self,
-        region: Region,
-        offset: u64,
-        buf: &mut [u8],
-    ) -> Result<Option<IrqIndex>, AccessError> {
-        let area = Area::of(self.ports, region).ok_or(AccessError::NoSuchRegion)?;
-        let start = check_access(offset, buf.len(), area.size())?;
-        match area {
-            Area::Config => {
-                let asserted = self.interrupt_pending();
-                self.config.read(start, buf, asserted);
-                Ok(None)
-            }
-            Area::Port(port) => Ok(self.port_access(port, |uart, io_enabled| {
-                for (reg, byte) in (start..).zip(buf.iter_mut()) {
-                    *byte = if io_enabled {
-                        uart.read(reg)
-                    } else {
-                        MASTER_ABORT
-                    };
-                }
-            })),
-        }
+    /// Reads `buf.len()` bytes at `offset` of config space.
+    pub(crate) fn config_read(&self, offset: u64, buf: &mut [u8]) -> Result<(), AccessError> {
+        let start = check_access(offset, buf.len(), Area::Config.size())?;
+        self.config.read(start, buf, self.interrupt_pending());
+        Ok(())
     }
 
-    /// Writes `data` at `offset` of `region`; see the module
-    /// documentation for the rules.  `Ok(Some(i))`: signal IRQ index `i`.
+    /// Writes `data` at `offset` of config space.  `Ok(Some(i))`: signal
+    /// IRQ index `i`.
     #[must_use = "the returned IRQ index must be signalled"]
-    pub(crate) fn write(
+    pub(crate) fn config_write(
         &mut self,
-        region: Region,
         offset: u64,
         data: &[u8],
     ) -> Result<Option<IrqIndex>, AccessError> {
-        let area = Area::of(self.ports, region).ok_or(AccessError::NoSuchRegion)?;
-        let start = check_access(offset, data.len(), area.size())?;
-        match area {
-            Area::Config => {
-                self.config.write(start, data);
-                // Clearing Interrupt Disable can let an asserted INTx through.
-                Ok(self.deliver(false))
-            }
-            Area::Port(port) => Ok(self.port_access(port, |uart, io_enabled| {
-                if io_enabled {
-                    for (reg, &byte) in (start..).zip(data) {
-                        uart.write(reg, byte);
-                    }
-                }
-            })),
-        }
+        let start = check_access(offset, data.len(), Area::Config.size())?;
+        self.config.write(start, data);
+        // Clearing Interrupt Disable can let an asserted INTx through.
+        Ok(self.deliver(false))
     }
 
-    /// Runs `access` on port `port` (with whether I/O Space is enabled) and
-    /// returns the IRQ index to signal.
-    fn port_access(
-        &mut self,
-        port: usize,
-        access: impl FnOnce(&mut Uart, bool),
-    ) -> Option<IrqIndex> {
-        let io_enabled = self.config.io_enabled();
-        let uart = self.uarts.get_mut(port)?;
-        let before = uart.pending();
-        access(uart, io_enabled);
-        let new_event = uart.pending() & !before != 0;
-        self.deliver(new_event)
+    /// Port `port`'s interrupt sources changed (what [`port_read`] or
+    /// [`port_write`] returned): the IRQ index to signal, if any.
+    #[must_use = "the returned IRQ index must be signalled"]
+    pub(crate) fn port_changed(&mut self, port: usize, change: PortChange) -> Option<IrqIndex> {
+        if port >= self.ports.count() {
+            return None;
+        }
+        // INVARIANT: a port of the card, as reported.
+        *self.pending.get_mut(port)? = change.pending;
+        self.deliver(change.new_event)
+    }
+
+    /// Port `port`'s UART was reset (`Uart::new()`): none of its sources is
+    /// pending.  Cannot raise an interrupt.
+    pub(crate) fn port_reset(&mut self, port: usize) {
+        if let Some(pending) = self.pending.get_mut(port) {
+            *pending = 0;
+        }
     }
 
     /// Whether any enabled interrupt source of any port is pending.
     fn interrupt_pending(&self) -> bool {
-        self.uarts
-            .iter()
-            .take(self.ports.count())
-            .any(|uart| uart.pending() != 0)
+        self.pending.iter().any(|&pending| pending != 0)
     }
 
     /// Level of INTx as VFIO sees it: the interrupt condition, unless the
@@ -515,23 +560,24 @@ impl Card {
         self.irq.update(level, new_event)
     }
 
-    /// `VFIO_DEVICE_RESET`: every UART back to power-on state; config space
-    /// and the VFIO IRQ state are kept (see the module documentation).
-    pub(crate) fn reset(&mut self) {
-        for uart in &mut self.uarts {
-            *uart = Uart::new();
-        }
-    }
-
     /// The IRQ index to signal when a loaded state starts running on the
-    /// destination: INTx if it is active, masked (it fired on the source
-    /// and was not unmasked yet) and its line still asserted.  The
-    /// destination's eventfd is new, so the line is announced on it once
-    /// (`vfio::Operations::migration_resumed`); INTx stays masked.
+    /// destination (`vfio::Operations::migration_resumed`), INTx if it is
+    /// active and its line asserted:
+    /// - masked (it fired on the source and was not unmasked yet): the
+    ///   destination's eventfd is new, so the line is announced on it
+    ///   once; INTx stays masked;
+    /// - unmasked (the destination's own IRQ state, see [`Core::load`]):
+    ///   it fires and is auto-masked, as on any change of the card.  This
+    ///   is the only way a card is left with an unmasked, active INTx and
+    ///   its line asserted, so an access that changes no interrupt source
+    ///   never has anything to deliver.
     #[must_use = "the returned IRQ index must be signalled"]
-    pub(crate) fn resumed(&self) -> Option<IrqIndex> {
-        (self.irq.active() == Some(IrqIndex::Intx) && self.irq.intx_masked() && self.intx_level())
-            .then_some(IrqIndex::Intx)
+    pub(crate) fn resumed(&mut self) -> Option<IrqIndex> {
+        if self.irq.active() == Some(IrqIndex::Intx) && self.irq.intx_masked() && self.intx_level()
+        {
+            return Some(IrqIndex::Intx);
+        }
+        self.deliver(false)
     }
 
     /// The active VFIO IRQ index, if any.
@@ -570,5 +616,127 @@ impl Card {
     #[must_use = "the returned IRQ index must be signalled"]
     pub(crate) fn irq_trigger(&self, index: IrqIndex) -> Result<Option<IrqIndex>, IrqError> {
         self.irq.trigger(index)
+    }
+}
+
+/// One emulated card: the [`Core`] and its UARTs, as one value, for the
+/// host tests.  A method of `Card` is the same method of [`Core`], or a
+/// port function followed by [`Core::port_changed`], as the driver's glue
+/// calls them under its locks.
+///
+/// # Invariants
+///
+/// `core`'s pending sources are those of `uarts`.
+#[cfg(test)]
+pub(crate) struct Card {
+    core: Core,
+    uarts: [Uart; Ports::MAX],
+}
+
+#[cfg(test)]
+impl Card {
+    /// A powered-on card with `ports` ports.
+    pub(crate) fn new(ports: Ports) -> Self {
+        Card {
+            core: Core::new(ports),
+            uarts: [Uart::new(), Uart::new()],
+        }
+    }
+
+    /// The variant this card was created with.
+    pub(crate) fn ports(&self) -> Ports {
+        self.core.ports
+    }
+
+    /// Reads `buf.len()` bytes at `offset` of `region`; see the
+    /// module documentation for the rules.  `Ok(Some(i))`: signal IRQ
+    /// index `i`.
+    #[must_use = "the returned IRQ index must be signalled"]
+    pub(crate) fn read(
+        &mut self,
+        region: Region,
+        offset: u64,
+        buf: &mut [u8],
+    ) -> Result<Option<IrqIndex>, AccessError> {
+        match Area::of(self.core.ports, region)? {
+            Area::Config => self.core.config_read(offset, buf).map(|()| None),
+            Area::Port(port) => {
+                let io_enabled = self.core.io_enabled();
+                let uart = self.uarts.get_mut(port).ok_or(AccessError::NoSuchRegion)?;
+                let change = port_read(uart, io_enabled, offset, buf)?;
+                // INVARIANT: the change is reported.
+                Ok(change.and_then(|change| self.core.port_changed(port, change)))
+            }
+        }
+    }
+
+    /// Writes `data` at `offset` of `region`; see the module
+    /// documentation for the rules.  `Ok(Some(i))`: signal IRQ index `i`.
+    #[must_use = "the returned IRQ index must be signalled"]
+    pub(crate) fn write(
+        &mut self,
+        region: Region,
+        offset: u64,
+        data: &[u8],
+    ) -> Result<Option<IrqIndex>, AccessError> {
+        match Area::of(self.core.ports, region)? {
+            Area::Config => self.core.config_write(offset, data),
+            Area::Port(port) => {
+                let io_enabled = self.core.io_enabled();
+                let uart = self.uarts.get_mut(port).ok_or(AccessError::NoSuchRegion)?;
+                let change = port_write(uart, io_enabled, offset, data)?;
+                // INVARIANT: the change is reported.
+                Ok(change.and_then(|change| self.core.port_changed(port, change)))
+            }
+        }
+    }
+
+    /// `VFIO_DEVICE_RESET`: every UART back to power-on state; config space
+    /// and the VFIO IRQ state are kept (see the module documentation).
+    pub(crate) fn reset(&mut self) {
+        for (port, uart) in self.uarts.iter_mut().enumerate() {
+            *uart = Uart::new();
+            // INVARIANT: reported.
+            self.core.port_reset(port);
+        }
+    }
+
+    /// [`Core::resumed`].
+    #[must_use = "the returned IRQ index must be signalled"]
+    pub(crate) fn resumed(&mut self) -> Option<IrqIndex> {
+        self.core.resumed()
+    }
+
+    /// [`Core::irq_active`].
+    pub(crate) fn irq_active(&self) -> Option<IrqIndex> {
+        self.core.irq_active()
+    }
+
+    /// [`Core::irq_enable`].
+    #[must_use = "the returned IRQ index must be signalled"]
+    pub(crate) fn irq_enable(&mut self, index: IrqIndex) -> Result<Option<IrqIndex>, IrqError> {
+        self.core.irq_enable(index)
+    }
+
+    /// [`Core::irq_disable`].
+    pub(crate) fn irq_disable(&mut self, index: IrqIndex) -> Result<(), IrqError> {
+        self.core.irq_disable(index)
+    }
+
+    /// [`Core::irq_mask`].
+    pub(crate) fn irq_mask(&mut self, index: IrqIndex) -> Result<(), IrqError> {
+        self.core.irq_mask(index)
+    }
+
+    /// [`Core::irq_unmask`].
+    #[must_use = "the returned IRQ index must be signalled"]
+    pub(crate) fn irq_unmask(&mut self, index: IrqIndex) -> Result<Option<IrqIndex>, IrqError> {
+        self.core.irq_unmask(index)
+    }
+
+    /// [`Core::irq_trigger`].
+    #[must_use = "the returned IRQ index must be signalled"]
+    pub(crate) fn irq_trigger(&self, index: IrqIndex) -> Result<Option<IrqIndex>, IrqError> {
+        self.core.irq_trigger(index)
     }
 }

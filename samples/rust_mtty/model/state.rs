@@ -12,7 +12,9 @@
 use super::irq::IrqState;
 use super::pci::{self, ConfigSpace};
 use super::uart::{self, Uart, UartState};
-use super::{Card, IrqIndex, Ports, StateError};
+#[cfg(test)]
+use super::Card;
+use super::{Core, IrqIndex, Ports, StateError};
 
 /// The first four bytes of every payload.
 const MAGIC: [u8; 4] = *b"RMTY";
@@ -161,16 +163,17 @@ fn decode_uart(block: &[u8]) -> Result<Uart, StateError> {
     Uart::from_state(&state).ok_or(StateError::Inconsistent)
 }
 
-impl Card {
+impl Core {
     /// Size of this card's migration payload.
     pub(crate) fn state_size(&self) -> usize {
         state_size(self.ports)
     }
 
-    /// Writes this card's migration payload at the start of `out` and
-    /// returns its length ([`Card::state_size`]); `None`, with `out`
-    /// untouched, if `out` is shorter.  Changes nothing in the card.
-    pub(crate) fn save(&self, out: &mut [u8]) -> Option<usize> {
+    /// Writes the migration payload of this card, whose UARTs are `uarts`,
+    /// at the start of `out` and returns its length
+    /// ([`Core::state_size`]); `None`, with `out` untouched, if `out` is
+    /// shorter.  Changes nothing in the card.
+    pub(crate) fn save(&self, uarts: [&Uart; Ports::MAX], out: &mut [u8]) -> Option<usize> {
         let size = self.state_size();
         let out = out.get_mut(..size)?;
         let mut w = Writer(out.iter_mut());
@@ -182,19 +185,23 @@ impl Card {
             irq_byte(self.irq.active()),
             u8::from(self.irq.intx_masked()),
         ]);
-        for uart in self.uarts.iter().take(self.ports.count()) {
+        for uart in uarts.iter().take(self.ports.count()) {
             w.put(&encode_uart(&uart.state()));
         }
         Some(size)
     }
 
-    /// Replaces the state of this card with `payload`, which a
-    /// [`Card::save`] of a card of the same type wrote.  Everything is
-    /// checked before anything changes: on error the card is unchanged.
-    /// The IRQ state is the destination's: the saved INTx mask is taken
-    /// only if this card's active IRQ index is the saved one (see the
-    /// module documentation).
-    pub(crate) fn load(&mut self, payload: &[u8]) -> Result<(), StateError> {
+    /// Replaces the state of this card, whose UARTs are `uarts`, with
+    /// `payload`, which a [`Core::save`] of a card of the same type wrote.
+    /// Everything is checked before anything changes: on error the card is
+    /// unchanged.  The IRQ state is the destination's: the saved INTx mask
+    /// is taken only if this card's active IRQ index is the saved one (see
+    /// the module documentation).
+    pub(crate) fn load(
+        &mut self,
+        uarts: [&mut Uart; Ports::MAX],
+        payload: &[u8],
+    ) -> Result<(), StateError> {
         let header: &[u8; HEADER_SIZE] = payload
             .get(..HEADER_SIZE)
             .and_then(|header| header.try_into().ok())
@@ -236,21 +243,21 @@ impl Card {
             return Err(StateError::Inconsistent);
         }
 
-        let mut uarts = [Uart::new(), Uart::new()];
+        let mut loaded = [Uart::new(), Uart::new()];
         let blocks = payload
             .get(UARTS_OFFSET..)
             .ok_or(StateError::BadLength)?
             .chunks_exact(UART_BLOCK_SIZE);
         // The length check above makes this exactly `ports.count()` blocks.
-        for (uart, block) in uarts.iter_mut().zip(blocks) {
+        for (uart, block) in loaded.iter_mut().zip(blocks) {
             *uart = decode_uart(block)?;
         }
 
-        let restored = Card {
+        let restored = Core {
             ports: self.ports,
             config,
-            uarts,
             irq: IrqState::new(),
+            pending: [loaded[0].pending(), loaded[1].pending()],
         };
         // An active, unmasked INTx with the line asserted is no state: the
         // source fired it and auto-masked it when the line rose.
@@ -259,8 +266,31 @@ impl Card {
         }
 
         self.config = restored.config;
-        self.uarts = restored.uarts;
+        // INVARIANT: the pending sources of the UARTs loaded.
+        self.pending = restored.pending;
+        for (uart, loaded) in uarts.into_iter().zip(loaded) {
+            *uart = loaded;
+        }
         self.irq.restore(active, intx_masked);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+impl Card {
+    /// [`Core::state_size`].
+    pub(crate) fn state_size(&self) -> usize {
+        self.core.state_size()
+    }
+
+    /// [`Core::save`] with this card's UARTs.
+    pub(crate) fn save(&self, out: &mut [u8]) -> Option<usize> {
+        self.core.save(self.uarts.each_ref(), out)
+    }
+
+    /// [`Core::load`] with this card's UARTs.
+    pub(crate) fn load(&mut self, payload: &[u8]) -> Result<(), StateError> {
+        // INVARIANT: `Core::load` reports the loaded UARTs' sources.
+        self.core.load(self.uarts.each_mut(), payload)
     }
 }

@@ -431,7 +431,7 @@ fn round_trip(ports: Ports, index: Option<IrqIndex>) {
 #[test]
 fn resumed_announces_a_masked_asserted_intx() {
     for ports in [Ports::One, Ports::Two] {
-        let src = rich_card_with(ports, INTX);
+        let mut src = rich_card_with(ports, INTX);
         assert_eq!(src.resumed(), INTX, "{ports:?}: rich card, INTx");
         let mut dst = card(ports);
         assert_eq!(dst.irq_enable(IrqIndex::Intx), Ok(None));
@@ -442,7 +442,7 @@ fn resumed_announces_a_masked_asserted_intx() {
         assert_eq!(dst.resumed(), INTX, "{ports:?}: asked twice");
         assert_eq!(dst.irq_unmask(IrqIndex::Intx), Ok(INTX));
 
-        let msi = rich_card_with(ports, Some(IrqIndex::Msi));
+        let mut msi = rich_card_with(ports, Some(IrqIndex::Msi));
         assert_eq!(msi.resumed(), None, "{ports:?}: MSI");
         assert_eq!(other_card(ports).resumed(), None, "{ports:?}: unmasked");
     }
@@ -964,16 +964,20 @@ fn the_destination_keeps_its_own_irq_state() {
         assert_eq!(m.irq_enable(IrqIndex::Intx), Ok(INTX));
 
         // INTx active and unmasked on the destination, saved with no
-        // index: INTx stays unmasked, and the asserted line fires it at
-        // the next access.
+        // index: INTx stays unmasked, and the asserted line fires it when
+        // the card resumes; an access that changes no source has nothing
+        // to deliver.
         let none = save(&rich_card_with(ports, None));
         let m = &mut card(ports);
         assert_eq!(m.irq_enable(IrqIndex::Intx), Ok(None));
         assert_eq!(m.load(&none), Ok(()));
         assert_eq!(m.irq_active(), INTX);
         assert_eq!(&save(m)[IRQ_AT..UARTS_AT], &[1, 0]);
-        assert_eq!(inb_irq(m, BAR0, SCR), (0x5a, INTX));
-        assert_eq!(inb_irq(m, BAR0, SCR), (0x5a, None), "auto-masked");
+        assert_eq!(inb_irq(m, BAR0, SCR), (0x5a, None), "no source changed");
+        assert_eq!(m.resumed(), INTX);
+        assert_eq!(&save(m)[IRQ_AT..UARTS_AT], &[1, 1], "auto-masked");
+        assert_eq!(m.resumed(), INTX, "announced again, as a masked INTx is");
+        assert_eq!(inb_irq(m, BAR0, SCR), (0x5a, None));
 
         // INTx masked on the destination, saved with MSI: stays masked.
         let msi = save(&rich_card_with(ports, MSI));
