@@ -746,6 +746,7 @@ impl<T: Operations> VTable<T> {
 }
 
 /// Converts the result of a read or write callback and advances the position.
+#[inline]
 fn io_result(res: Result<usize>, count: usize, pos: &mut bindings::loff_t) -> isize {
     let done = match res {
         // A driver cannot transfer more than it was given.

@@ -281,6 +281,9 @@ pub struct Pci<T: Operations>(PhantomData<T>);
 /// longer run of dwords is split.
 const CHUNK: usize = 256;
 
+/// The largest access that gets a small scratch buffer.
+const SMALL: usize = 8;
+
 impl<T: Operations> Pci<T> {
     /// Decodes and checks an access of `len` bytes at file position `pos`.
     fn access(dev: &Device<T>, pos: u64, len: usize, write: bool) -> Result<(Region, u64)> {
@@ -306,6 +309,13 @@ impl<T: Operations> Pci<T> {
             return Ok(0);
         }
         let (region, offset) = Self::access(dev, pos, len, write)?;
+        // A register access (1, 2 or 4 bytes) gets a scratch buffer of its
+        // own size to zero, not the whole chunk.
+        if len <= SMALL {
+            let mut small = [0u8; SMALL];
+            io(region, offset, small.get_mut(..len).ok_or(EINVAL)?)?;
+            return Ok(len);
+        }
         let mut scratch = [0u8; CHUNK];
         let mut done = 0;
         while done < len {

@@ -82,6 +82,7 @@ impl Region {
 
     /// Returns the number of the base address register, if the region is
     /// one.
+    #[inline]
     pub const fn bar_number(self) -> Option<usize> {
         let index = self.index() as usize;
         if index <= 5 {
@@ -118,6 +119,7 @@ impl RegionPos {
 
     /// Decodes file position `pos`; `None` if its index is not a region of a
     /// PCI device.
+    #[inline]
     pub const fn decode(pos: u64) -> Option<Self> {
         let index = pos >> Self::OFFSET_SHIFT;
         if index >= NUM_REGIONS as u64 {

@@ -63,6 +63,7 @@ impl RegionInfo {
 
     /// Checks an access of `len` bytes at `offset` (`EINVAL` if it is not
     /// allowed) and whether the region may be written (`write`) or read.
+    #[inline]
     pub(super) fn check(&self, offset: u64, len: usize, write: bool) -> Result<(), ()> {
         let wanted = if write {
             bindings::VFIO_REGION_INFO_FLAG_WRITE
@@ -165,6 +166,7 @@ impl Description {
     }
 
     /// Returns region `region`.
+    #[inline]
     pub const fn region_info(&self, region: Region) -> RegionInfo {
         self.regions[region.index() as usize]
     }
