@@ -6,6 +6,7 @@
 #   make check      run every test in a virtme-ng VM     (T=<test> for one)
 #   make run        boot, create an mdev, run a nested QEMU guest on it
 #   make bench      the Rust driver against the C mtty sample, as ratios
+#   make bench-insns  the instructions of each driver's register accesses
 #   make nested-soak  a nested test RUNS times (default 20; SOAK_TEST=nested_migration)
 #   make fuzz       the fuzzer, long: SEED=<n> COUNT=<ops per driver>
 #   make kernel     only (re)build the cached patched kernel
@@ -22,7 +23,7 @@ else
 SHELL := /bin/bash
 export T RUNS SEED COUNT STOP TRACE DRIVERS
 
-.PHONY: all deps kernel module check run bench nested-soak fuzz clippy fmt clean rustdoc
+.PHONY: all deps kernel module check run bench bench-insns nested-soak fuzz clippy fmt clean rustdoc
 
 all: module
 
@@ -43,6 +44,9 @@ run:
 
 bench:
 	@scripts/bench.sh
+
+bench-insns:
+	@scripts/bench-insns.sh
 
 nested-soak:
 	@scripts/nested-soak.sh

@@ -37,7 +37,9 @@ mkdir -p "$BUILD"
 # VM_CPU_MODEL (default EPYC) is the CPU model, VM_TCG_THREAD TCG's
 # threading (default: tcg_thread in env.sh, multi for one vCPU, single
 # otherwise); VM_MONITOR, if set, a UNIX socket for QEMU's monitor
-# (check.sh asks a hung VM where its vCPUs are).
+# (check.sh asks a hung VM where its vCPUs are); VM_GDB, if set, the
+# address of QEMU's gdbstub (-gdb, e.g. tcp:127.0.0.1:1234, for
+# scripts/bench-insns.sh).
 #
 # tsc=reliable: TCG's TSC is the host's clock for every vCPU, so it is
 # consistent, but the kernel's clocksource watchdog, reading it and the
@@ -49,6 +51,6 @@ mkdir -p "$BUILD"
 rootflags=version=9p2000.L,trans=virtio,access=any,msize=524288,cache=loose
 exec vng --run "${VM_KDIR:-$KDIR}" --disable-kvm --verbose \
 	--append "loglevel=5 tsc=reliable rootflags=$rootflags${VM_APPEND:+ $VM_APPEND}" \
-	--qemu-opts="-cpu ${VM_CPU_MODEL:-EPYC} -accel tcg,thread=$(tcg_thread "${VM_CPUS:-2}")${VM_MONITOR:+ -monitor unix:$VM_MONITOR,server=on,wait=off}" \
+	--qemu-opts="-cpu ${VM_CPU_MODEL:-EPYC} -accel tcg,thread=$(tcg_thread "${VM_CPUS:-2}")${VM_MONITOR:+ -monitor unix:$VM_MONITOR,server=on,wait=off}${VM_GDB:+ -gdb $VM_GDB}" \
 	--memory "${VM_MEMORY:-2G}" --cpus "${VM_CPUS:-2}" --rwdir "$BUILD" \
 	--exec "$*"

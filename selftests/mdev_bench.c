@@ -49,7 +49,8 @@
  * The drivers take turns, ROUNDS times, the first alternating, so that
  * both see the same noise; each figure is the median of its rounds.  The
  * main thread runs on CPU 0, the second thread of the mt_ ops on CPU 1,
- * for both drivers.  The ratio is the Rust driver's over mtty's (below
+ * for both drivers; the second thread is created once and both threads
+ * of a batch start together (see two_threads()).  The ratio is the Rust driver's over mtty's (below
  * 1: the Rust driver is faster or smaller).
  *
  * It is a measurement, not a test: it fails only if a driver cannot be
@@ -57,11 +58,13 @@
  * same, machine readable), and "bench: ok" or "bench: FAILED" last.
  *
  * usage: [BENCH_NO_SCALE=1] mdev_bench [ROUNDS [OPS [DRIVER_A DRIVER_B]]]
- * (default 5 1000 mtty rust_mtty; the columns keep their names)
+ * (default 5 1000 mtty rust_mtty; the columns keep their names), or
+ * mdev_bench insns DIR (see insns()).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -216,57 +219,95 @@ static int loopback(int fd, uint64_t bar, int i)
 
 /* ---- two threads ---- */
 
-struct worker {
+/*
+ * The second thread of the mt_ operations: created once, pinned to CPU 1,
+ * it sleeps between batches.  For a batch it is woken, says it is ready
+ * and spins until the main thread (on CPU 0) starts both at once, so that
+ * neither a thread's creation nor a sleeping thread's wake-up (an IPI,
+ * slow under TCG) is inside the time.
+ */
+static struct {
 	pthread_t thread;
-	pthread_barrier_t *start;
-	int cpu, fd, ops, ret;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	int req, done;		/* batches asked for and finished, under lock */
+	int ready, go, fin;	/* batch numbers, atomic, spun on */
+	int fd, ops, ret;
 	uint64_t bar, t0, t1;
-};
+} mt = { .lock = PTHREAD_MUTEX_INITIALIZER,
+	 .wake = PTHREAD_COND_INITIALIZER };
 
-static void *worker_fn(void *arg)
+static void *mt_helper(void *arg)
 {
-	struct worker *w = arg;
+	int gen = 0;
 
-	pin(w->cpu);
-	pthread_barrier_wait(w->start);
-	w->t0 = now_ns();
-	for (int i = 0; i < w->ops && !w->ret; i++)
-		w->ret = loopback(w->fd, w->bar, i);
-	w->t1 = now_ns();
-	return NULL;
+	pin(1);
+	for (;;) {
+		pthread_mutex_lock(&mt.lock);
+		while (mt.req == gen)
+			pthread_cond_wait(&mt.wake, &mt.lock);
+		gen = mt.req;
+		pthread_mutex_unlock(&mt.lock);
+		if (gen < 0)
+			return NULL;
+		__atomic_store_n(&mt.ready, gen, __ATOMIC_RELEASE);
+		while (__atomic_load_n(&mt.go, __ATOMIC_ACQUIRE) != gen)
+			;
+		mt.ret = 0;
+		mt.t0 = now_ns();
+		for (int i = 0; i < mt.ops && !mt.ret; i++)
+			mt.ret = loopback(mt.fd, mt.bar, i);
+		mt.t1 = now_ns();
+		__atomic_store_n(&mt.fin, gen, __ATOMIC_RELEASE);
+	}
+}
+
+static int mt_start(void)
+{
+	return pthread_create(&mt.thread, NULL, mt_helper, NULL) ? -EAGAIN : 0;
+}
+
+static void mt_stop(void)
+{
+	pthread_mutex_lock(&mt.lock);
+	mt.req = -1;
+	pthread_cond_signal(&mt.wake);
+	pthread_mutex_unlock(&mt.lock);
+	pthread_join(mt.thread, NULL);
 }
 
 /*
- * Two threads, a loopback each on (fd[i], bar[i]), on CPUs 0 and 1 (the
- * main thread waits): ns per operation, from the first thread's start to
- * the last one's end.
+ * Two threads, a loopback each on (fd[i], bar[i]): this one (CPU 0) and
+ * the helper (CPU 1), started together; ns per operation, from the first
+ * thread's start to the last one's end.
  */
 static long long two_threads(const int fd[2], const uint64_t bar[2], int ops)
 {
-	pthread_barrier_t start;
-	struct worker w[2];
 	uint64_t t0, t1;
-	int i, ret = 0;
+	int gen, ret = 0;
 
-	pthread_barrier_init(&start, NULL, 3);
-	for (i = 0; i < 2; i++) {
-		w[i] = (struct worker){ .start = &start, .cpu = i, .fd = fd[i],
-					.bar = bar[i], .ops = ops };
-		if (pthread_create(&w[i].thread, NULL, worker_fn, &w[i])) {
-			/* cannot happen with the barrier count right: give up */
-			fprintf(stderr, "pthread_create failed\n");
-			exit(1);
-		}
-	}
-	pthread_barrier_wait(&start);
-	for (i = 0; i < 2; i++) {
-		pthread_join(w[i].thread, NULL);
-		if (w[i].ret && !ret)
-			ret = w[i].ret;
-	}
-	pthread_barrier_destroy(&start);
-	t0 = w[0].t0 < w[1].t0 ? w[0].t0 : w[1].t0;
-	t1 = w[0].t1 > w[1].t1 ? w[0].t1 : w[1].t1;
+	pthread_mutex_lock(&mt.lock);
+	gen = ++mt.req;
+	mt.fd = fd[1];
+	mt.bar = bar[1];
+	mt.ops = ops;
+	pthread_cond_signal(&mt.wake);
+	pthread_mutex_unlock(&mt.lock);
+	while (__atomic_load_n(&mt.ready, __ATOMIC_ACQUIRE) != gen)
+		;
+	__atomic_store_n(&mt.go, gen, __ATOMIC_RELEASE);
+	t0 = now_ns();
+	for (int i = 0; i < ops && !ret; i++)
+		ret = loopback(fd[0], bar[0], i);
+	t1 = now_ns();
+	while (__atomic_load_n(&mt.fin, __ATOMIC_ACQUIRE) != gen)
+		;
+	if (!ret)
+		ret = mt.ret;
+	if (mt.t0 < t0)
+		t0 = mt.t0;
+	if (mt.t1 > t1)
+		t1 = mt.t1;
 	return ret ? ret : (long long)((t1 - t0) / (2ull * ops));
 }
 
@@ -656,6 +697,88 @@ static long long floor_round(int ops)
 	return (long long)(t0 / ops);
 }
 
+/* ---- one of each register access and info ioctl, for a debugger ---- */
+
+static void touch(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	fflush(stdout);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	if (f)
+		fclose(f);
+	else
+		printf("insns: cannot create %s: %s\n", path, strerror(errno));
+}
+
+/*
+ * mdev_bench insns DIR: for scripts/bench-insns.sh, which counts the
+ * instructions of each of VFIO's file operations under a debugger.  With
+ * an instance of each driver open, touches DIR/ready and waits for
+ * DIR/armed; then, for each driver in turn, one of each access below
+ * (each one call of a VFIO file operation, nothing else does any), and
+ * DIR/done.  The order is insns_ops[], the script's too.
+ */
+static const char *const insns_ops[] = {
+	"cfg_read (pread 4 B)", "lsr_read (pread 1 B)", "thr_write (pwrite 1 B)",
+	"rbr_read (pread 1 B)", "region_info (ioctl)", "irq_info (ioctl)",
+};
+
+static int insns(const char *dir)
+{
+	struct vfio_region_info ri = { .argsz = sizeof(ri),
+				       .index = VFIO_PCI_BAR0_REGION_INDEX };
+	struct vfio_irq_info ii = { .argsz = sizeof(ii),
+				    .index = VFIO_PCI_INTX_IRQ_INDEX };
+	char path[PATH_MAX];
+	struct inst in[NDRV];
+	uint32_t v;
+	int d, ret = 0;
+
+	for (d = 0; d < NDRV && !ret; d++) {
+		ret = inst_open(&in[d], drivers[d]);
+		if (ret) {
+			printf("insns: %s: cannot open an instance: %s\n",
+			       drivers[d], strerror(-ret));
+			while (d--)
+				inst_close(&in[d]);
+			return 1;
+		}
+	}
+	for (d = 0; d < NDRV; d++)
+		for (size_t k = 0; k < sizeof(insns_ops) / sizeof(insns_ops[0]); k++)
+			printf("insns: op: %s %s\n", drivers[d], insns_ops[k]);
+	touch(dir, "ready");
+	snprintf(path, sizeof(path), "%s/armed", dir);
+	while (!path_exists(path))
+		usleep(100 * 1000);
+	for (d = 0; d < NDRV && !ret; d++) {
+		int fd = in[d].d.fd;
+		uint64_t bar = in[d].bar[0];
+
+		if (pread(fd, &v, 4, in[d].cfg) != 4)
+			ret = -EIO;
+		if (!ret && uart_read(fd, bar, UART_LSR) < 0)
+			ret = -EIO;
+		if (!ret)
+			ret = uart_write(fd, bar, UART_TX, 'x');
+		if (!ret && uart_read(fd, bar, UART_RX) != 'x')
+			ret = -EIO;
+		if (!ret && ioctl(fd, VFIO_DEVICE_GET_REGION_INFO, &ri))
+			ret = -errno;
+		if (!ret && ioctl(fd, VFIO_DEVICE_GET_IRQ_INFO, &ii))
+			ret = -errno;
+		if (ret)
+			printf("insns: %s: %s\n", drivers[d], strerror(-ret));
+	}
+	touch(dir, "done");
+	for (d = 0; d < NDRV; d++)
+		inst_close(&in[d]);
+	return ret ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	int rounds = argc > 1 ? atoi(argv[1]) : 5;
@@ -667,6 +790,8 @@ int main(int argc, char **argv)
 	struct rlimit nofile;
 	bool no_scale;
 
+	if (argc == 3 && !strcmp(argv[1], "insns"))
+		return insns(argv[2]);
 	if (argc > 4) {
 		/* e.g. "mtty mtty": an A/A run, which shows the harness's bias */
 		drivers[0] = argv[3];
@@ -706,6 +831,10 @@ int main(int argc, char **argv)
 			printf("bench: FAILED\n");
 			return 1;
 		}
+	if (mt_start()) {
+		printf("bench: cannot create the second thread\nbench: FAILED\n");
+		return 1;
+	}
 	printf("bench: %d rounds of %d operations, drivers taking turns, %d CPU(s)\n",
 	       rounds, ops, ncpus);
 	/*
@@ -740,6 +869,7 @@ int main(int argc, char **argv)
 				}
 		}
 	}
+	mt_stop();
 	for (d = 0; d < NDRV; d++)
 		for (k = 0; k < 2; k++)
 			inst_close(&in[d][k]);
