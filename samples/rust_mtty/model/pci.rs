@@ -233,13 +233,15 @@ impl ConfigSpace {
     /// caller has checked the range).
     pub(crate) fn read(&self, start: usize, buf: &mut [u8], interrupt: bool) {
         let [status_interrupt, _] = PCI_STATUS_INTERRUPT.to_le_bytes();
-        let source = self.bytes.iter().skip(start).chain(core::iter::repeat(&0));
-        for ((offset, dst), &byte) in (start..).zip(buf.iter_mut()).zip(source) {
-            *dst = if offset == PCI_STATUS && interrupt {
-                byte | status_interrupt
-            } else {
-                byte
-            };
+        let source = self.bytes.get(start..).unwrap_or_default();
+        let mut source = source.iter();
+        for dst in buf.iter_mut() {
+            *dst = source.next().copied().unwrap_or(0);
+        }
+        if interrupt {
+            if let Some(status) = PCI_STATUS.checked_sub(start).and_then(|i| buf.get_mut(i)) {
+                *status |= status_interrupt;
+            }
         }
     }
 

@@ -304,6 +304,11 @@ impl Uart {
 
     /// The enabled interrupt sources that are pending (`SOURCE_*` bits).
     pub(crate) fn pending(&self) -> u8 {
+        // No source enabled, the usual case of a polled port: nothing more
+        // to look at (this runs twice for every access of a port).
+        if self.ier & (UART_IER_RLSI | UART_IER_RDI | UART_IER_THRI | UART_IER_MSI) == 0 {
+            return 0;
+        }
         let mut sources = 0;
         if self.ier & UART_IER_RLSI != 0 && self.overrun {
             sources |= SOURCE_LINE_STATUS;
