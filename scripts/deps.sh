@@ -8,7 +8,7 @@ debs=(linux-source-6.12 rustc-web rust-web-src rust-web-clippy rustfmt-web
       clang lld llvm libclang-dev
       busybox-static bc flex bison libelf-dev libssl-dev
       cpio dwarves make gcc libc6-dev kmod python3-venv rsync
-      python3-sphinx)
+      python3-sphinx gdb)
 
 SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
 apt_updated=
