@@ -355,34 +355,36 @@ impl OpenState {
         }
     }
 
+    /// Runs `access` on port `n` under its lock and delivers what it
+    /// changed.  A port access is one register access: the description has
+    /// no dword runs on the BARs, so the adapter let only 1, 2 or 4 aligned
+    /// bytes through, which the model checks again.
+    fn port_access(
+        &self,
+        n: usize,
+        access: impl FnOnce(&mut PortState) -> Result<Option<PortChange>, model::AccessError>,
+    ) -> Result {
+        let mut port = self.port(n)?.lock();
+        let change = access(&mut port).map_err(|_| EINVAL)?;
+        self.port_changed(n, change);
+        Ok(())
+    }
+
     /// Reads `buf.len()` bytes at `offset` of `region`, as a sequence of
     /// naturally aligned register accesses.
     fn read(&self, region: Region, offset: u64, buf: &mut [u8]) -> Result {
         match Area::of(self.ports, region).map_err(|_| EINVAL)? {
             Area::Config => {
                 let core = self.core.lock();
-                // One register access, or a run of dwords (QEMU reads the
-                // whole space at once), cut into register accesses.
-                if model::access_len(offset, buf.len()) == buf.len() {
-                    core.core.config_read(offset, buf).map_err(|_| EINVAL)?;
-                } else {
-                    for (pos, range) in model::accesses(offset, buf.len()) {
-                        let piece = buf.get_mut(range).ok_or(EINVAL)?;
-                        core.core.config_read(pos, piece).map_err(|_| EINVAL)?;
-                    }
-                }
+                config_accesses(offset, buf.len(), |pos, range| {
+                    let piece = buf.get_mut(range).ok_or(EINVAL)?;
+                    core.core.config_read(pos, piece).map_err(|_| EINVAL)
+                })
             }
-            // One register access: the description has no dword runs on
-            // the BARs, so the adapter let only 1, 2 or 4 aligned bytes
-            // through, which the model checks again.
-            Area::Port(n) => {
-                let mut port = self.port(n)?.lock();
-                let port = &mut *port;
-                let change = model::port_read(&mut port.uart, port.io_enabled, offset, buf);
-                self.port_changed(n, change.map_err(|_| EINVAL)?);
-            }
+            Area::Port(n) => self.port_access(n, |port| {
+                model::port_read(&mut port.uart, port.io_enabled, offset, buf)
+            }),
         }
-        Ok(())
     }
 
     /// Writes `data` at `offset` of `region`, as `read` does.
@@ -390,21 +392,16 @@ impl OpenState {
         match Area::of(self.ports, region).map_err(|_| EINVAL)? {
             // It may change I/O Space.
             Area::Config => self.with_all_io(|_, core| {
-                for (pos, range) in model::accesses(offset, data.len()) {
+                config_accesses(offset, data.len(), |pos, range| {
                     let piece = data.get(range).ok_or(EINVAL)?;
                     let irq = core.core.config_write(pos, piece);
                     core.signal(irq.map_err(|_| EINVAL)?);
-                }
-                Ok(())
+                    Ok(())
+                })
             }),
-            // One register access, as in `read`.
-            Area::Port(n) => {
-                let mut port = self.port(n)?.lock();
-                let port = &mut *port;
-                let change = model::port_write(&mut port.uart, port.io_enabled, offset, data);
-                self.port_changed(n, change.map_err(|_| EINVAL)?);
-                Ok(())
-            }
+            Area::Port(n) => self.port_access(n, |port| {
+                model::port_write(&mut port.uart, port.io_enabled, offset, data)
+            }),
         }
     }
 
@@ -418,6 +415,24 @@ impl OpenState {
             }
         })
     }
+}
+
+/// Runs `access` on each register access (its offset, and its range in
+/// the user's buffer) of a config space access of `len` bytes at `offset`:
+/// one register access at once, a run of dwords (QEMU reads the whole
+/// space at once) cut by `model::accesses`.
+fn config_accesses(
+    offset: u64,
+    len: usize,
+    mut access: impl FnMut(u64, core::ops::Range<usize>) -> Result,
+) -> Result {
+    if model::access_len(offset, len) == len {
+        return access(offset, 0..len);
+    }
+    for (pos, range) in model::accesses(offset, len) {
+        access(pos, range)?;
+    }
+    Ok(())
 }
 
 /// The core of an open card (all but its UARTs) and its interrupt
